@@ -1,0 +1,115 @@
+"""Shared JSON-lines machinery: read lines, check them, pull fields out robustly.
+
+Real exports are heterogeneous, so nothing here infers a schema from the file:
+each line is kept as text, checked with orjson (the only per-row Python, via
+``map_batches``), and fields are pulled out with Polars' JSONPath matcher, which
+returns null for a missing path or a value of another shape instead of failing
+the whole file. Arrays are decoded with a fixed, minimal dtype through
+:func:`robust_decode`, which isolates any row that does not fit.
+"""
+
+from __future__ import annotations
+
+import orjson
+import polars as pl
+
+from .problems import BLANK, MALFORMED_JSON
+
+RAW = "_raw"
+
+
+def _check_line(line: str | None) -> tuple[str | None, list[str] | None]:
+    """(error, top-level keys) for one JSON line; error None when it is an object."""
+    if line is None or not line.strip():
+        return "blank line", None
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return f"malformed JSON: {exc}", None
+    if not isinstance(value, dict):
+        return f"expected a JSON object, got a JSON {type(value).__name__}", None
+    return None, list(value)
+
+
+def _check_batch(s: pl.Series) -> pl.Series:
+    checked = [_check_line(x) for x in s.to_list()]
+    return pl.Series(
+        [{"error": e, "keys": k} for e, k in checked],
+        dtype=pl.Struct({"error": pl.String, "keys": pl.List(pl.String)}),
+    )
+
+
+def read_checked_lines(path: str, data: bytes | None = None) -> pl.DataFrame:
+    """Read a JSON-lines file into one row per line and check each line.
+
+    Input: a path (or the bytes of stdin with ``data``). Output DataFrame columns:
+    ``_raw`` (str, the line), ``source_line`` (i64, 1-based), ``_error`` (str, null
+    when the line is a JSON object), ``_keys`` (list[str], its top-level keys).
+    A ``\\r`` before the newline is removed. Errors: none (bad lines are flagged).
+    """
+    source = data if data is not None else path
+    lf = pl.scan_lines(source, name=RAW, row_index_name="source_line", row_index_offset=1)
+    checked = pl.col(RAW).map_batches(
+        _check_batch, return_dtype=pl.Struct({"error": pl.String, "keys": pl.List(pl.String)})
+    )
+    return (
+        lf.with_columns(pl.col("source_line").cast(pl.Int64), pl.col(RAW).str.strip_suffix("\r"))
+        .with_columns(checked.alias("_check"))
+        .with_columns(
+            pl.col("_check").struct.field("error").alias("_error"),
+            pl.col("_check").struct.field("keys").alias("_keys"),
+        )
+        .drop("_check")
+        .collect()
+    )
+
+
+def line_problems(df: pl.DataFrame, path: str) -> pl.DataFrame:
+    """Problem rows (problems.PROBLEM_SCHEMA) for blank and malformed lines of ``df``."""
+    return df.filter(pl.col("_error").is_not_null()).select(
+        pl.lit(path).alias("source_file"),
+        "source_line",
+        pl.when(pl.col("_error") == "blank line").then(pl.lit(BLANK)).otherwise(pl.lit(MALFORMED_JSON)).alias("kind"),
+        pl.col("_error").alias("reason"),
+    )
+
+
+def all_keys(df: pl.DataFrame) -> list[str]:
+    """Union of top-level keys over the valid lines, in first-seen order."""
+    return df.get_column("_keys").explode().drop_nulls().unique(maintain_order=True).to_list()
+
+
+def jp(expr: pl.Expr | str, path: str | pl.Expr) -> pl.Expr:
+    """JSONPath match on a JSON-text column: the first match as text, else null.
+
+    Strings come back unquoted, numbers as their decimal text, objects/arrays as
+    compact JSON text. Invalid JSON or a missing path gives null (never an error).
+    """
+    e = pl.col(expr) if isinstance(expr, str) else expr
+    return e.str.json_path_match(path)
+
+
+def key_path(key: str) -> str:
+    """JSONPath selecting top-level ``key`` (bracket form, safe for any key)."""
+    return "$[" + orjson.dumps(key).decode() + "]"
+
+
+def _decode_or_bisect(s: pl.Series, dtype: pl.DataType) -> pl.Series:
+    try:
+        return s.str.json_decode(dtype)
+    except Exception:  # noqa: BLE001 - any decode failure isolates the bad rows
+        if s.len() == 1:
+            return pl.Series(s.name, [None], dtype=dtype)
+        mid = s.len() // 2
+        return pl.concat([_decode_or_bisect(s[:mid], dtype), _decode_or_bisect(s[mid:], dtype)])
+
+
+def robust_decode(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Decode JSON text to a fixed ``dtype``; a row that does not fit becomes null.
+
+    The whole batch is decoded natively; only when it fails is the batch split in
+    halves until the offending rows are isolated (O(bad rows x log n) decodes), so
+    one odd record never fails a file. Scalars of another JSON type are coerced to
+    String where the dtype says String.
+    """
+    return expr.map_batches(lambda s: _decode_or_bisect(s, dtype), return_dtype=dtype)

@@ -1,0 +1,138 @@
+"""Readers for JSON lines of provider response bodies: bare, wrapped, and batch results.
+
+Formats (names as in ``--input-format``):
+
+* ``responses`` — one body per line, bare, or wrapped as ``{"request": {...},
+  "response": {...}, ...}`` where every other top-level key passes through as a
+  string column (``route``, ``timestamp``, ``trace_id``, ``span_id`` fill the
+  canonical columns of the same name).
+* ``openai-batch`` — OpenAI Batch output lines (trace-formats.md §7): the body is
+  ``response.body``; entries with an ``error`` are reported, not read.
+* ``anthropic-batch`` — Message Batches results (trace-formats.md §8): the body is
+  ``result.message``; ``errored``/``canceled``/``expired`` entries are reported.
+
+Every line that is not read (malformed JSON, HTTP error body, unknown body shape,
+errored batch entry) becomes a problem row with file and line.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from . import bodies
+from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines
+from .problems import BATCH_ERRORED, ERROR_BODY, UNKNOWN_SHAPE
+
+#: Wrapper keys that fill canonical columns instead of passing through.
+WRAPPER_CANONICAL = ("route", "timestamp", "trace_id", "span_id")
+
+_RESERVED = {"_rid", "_body", "_req", "_api", "_shape_error", "_problem", RAW, "_error", "_keys", "source_line"}
+
+
+def parse_timestamp(expr: pl.Expr) -> pl.Expr:
+    """Text timestamp -> datetime[us, UTC]: ISO 8601, or unix seconds / milliseconds.
+
+    Naive ISO values are taken as UTC. Unparseable values become null.
+    """
+    num = expr.cast(pl.Float64, strict=False)
+    epoch_us = (pl.when(num > 1e12).then(num * 1_000).otherwise(num * 1_000_000)).cast(pl.Int64, strict=False)
+    from_num = pl.from_epoch(epoch_us, time_unit="us").dt.replace_time_zone("UTC")
+    iso = expr.str.replace(r"Z$", "+00:00").str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
+    return pl.when(num.is_not_null()).then(from_num).otherwise(iso)
+
+
+def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
+    """Add ``_body``, ``_req``, ``_problem`` per line; return pass-through keys."""
+    raw = pl.col(RAW)
+    if fmt == "openai-batch":
+        err = jp(raw, "$.error")
+        problem = pl.when(err.is_not_null() & jp(raw, "$.response.body").is_null()).then(
+            pl.concat_str(
+                [
+                    pl.lit("errored batch entry: "),
+                    pl.coalesce(jp(raw, "$.error.code"), pl.lit("error")),
+                    pl.lit(": "),
+                    pl.coalesce(jp(raw, "$.error.message"), pl.lit("")),
+                ]
+            )
+        )
+        out = df.with_columns(jp(raw, "$.response.body").alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
+        skip = {"response", "error"}
+    elif fmt == "anthropic-batch":
+        rtype = jp(raw, "$.result.type")
+        detail = pl.coalesce(jp(raw, "$.result.error.error.type"), jp(raw, "$.result.error.type"))
+        problem = pl.when(rtype != "succeeded").then(
+            pl.concat_str([pl.lit("batch entry "), rtype, pl.lit(": "), detail.fill_null(""), pl.lit(" "), jp(raw, "$.result.error.error.message").fill_null("")]).str.strip_chars()
+        )
+        out = df.with_columns(jp(raw, "$.result.message").alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
+        skip = {"result"}
+    else:
+        wrapped_body = jp(raw, "$.response")
+        is_wrapped = wrapped_body.str.starts_with("{").fill_null(False)
+        out = df.with_columns(
+            pl.when(is_wrapped).then(wrapped_body).otherwise(raw).alias("_body"),
+            pl.when(is_wrapped).then(jp(raw, "$.request")).alias("_req"),
+            pl.lit(None, dtype=pl.String).alias("_problem"),
+            is_wrapped.alias("_wrapped"),
+        )
+        wrapped = out.filter(pl.col("_wrapped"))
+        out = out.drop("_wrapped")
+        skip = {"request", "response"}
+        keys = [k for k in all_keys(wrapped) if k not in skip]
+        return out, keys
+    keys = [k for k in all_keys(out) if k not in skip]
+    return out, keys
+
+
+def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Read one JSON-lines file of response bodies.
+
+    Input: path (display name), ``fmt`` in {"responses", "openai-batch",
+    "anthropic-batch"}, optional stdin bytes. Output: (LazyFrame of canonical
+    columns plus pass-through string columns and ``response_id``, problems
+    DataFrame). Rows keep input order; ``source_line`` is the 1-based line.
+    """
+    df = read_checked_lines(path, data)
+    problems = [line_problems(df, path)]
+    df = df.filter(pl.col("_error").is_null()).with_row_index("_rid")
+    df, keys = _unwrap(df, fmt)
+    keys = [k for k in keys if k not in _RESERVED]
+    passthrough = [jp(RAW, key_path(k)).alias(k) for k in keys]
+    lf = df.lazy().with_columns(passthrough).drop("_error", "_keys")
+    batch_bad = lf.filter(pl.col("_problem").is_not_null())
+    good = lf.filter(pl.col("_problem").is_null())
+    extracted = bodies.extract(good).collect()
+
+    problems.append(
+        batch_bad.select(pl.lit(path).alias("source_file"), "source_line", pl.lit(BATCH_ERRORED).alias("kind"), pl.col("_problem").alias("reason")).collect()
+    )
+    bad = extracted.filter(pl.col("_shape_error").is_not_null() | pl.col("_api").is_in([bodies.UNKNOWN, bodies.ERROR]))
+    unknown_reason = pl.concat_str(
+        [
+            pl.lit("response body of a shape this release does not read"),
+            pl.when(jp("_body", "$.object").is_not_null()).then(pl.concat_str([pl.lit(" (object="), jp("_body", "$.object"), pl.lit(")")])).otherwise(
+                pl.when(jp("_body", "$.type").is_not_null()).then(pl.concat_str([pl.lit(" (type="), jp("_body", "$.type"), pl.lit(")")])).otherwise(pl.lit(""))
+            ),
+        ]
+    )
+    problems.append(
+        bad.select(
+            pl.lit(path).alias("source_file"),
+            "source_line",
+            pl.when(pl.col("_api") == bodies.ERROR).then(pl.lit(ERROR_BODY)).otherwise(pl.lit(UNKNOWN_SHAPE)).alias("kind"),
+            pl.when(pl.col("_api") == bodies.UNKNOWN).then(unknown_reason).otherwise(pl.col("_shape_error")).alias("reason"),
+        )
+    )
+    rows = extracted.filter(pl.col("_shape_error").is_null() & pl.col("_api").is_in(list(bodies.SPECS))).sort("_rid")
+    # Wrapper keys that name canonical columns fill them (the body has no route/ids).
+    fills = {}
+    for k in WRAPPER_CANONICAL:
+        if k in keys:
+            fills[k] = parse_timestamp(pl.col(k)) if k == "timestamp" else pl.col(k)
+    rows = rows.with_columns(
+        [(pl.coalesce(pl.col("timestamp"), v) if k == "timestamp" else v).alias(k) for k, v in fills.items()]
+    )
+    rows = rows.with_columns(pl.lit(path).alias("source_file"))
+    drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error") if c in rows.columns]
+    rows = rows.rename({"_api": "provider_api"}).drop(drop)
+    return rows.lazy(), pl.concat(problems, how="vertical_relaxed")

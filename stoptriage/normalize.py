@@ -1,0 +1,81 @@
+"""Provider raw stop value -> normalized ``stop_reason``, from a table of data.
+
+The table is ``data/stop_reasons.csv`` (provider, raw, stop_reason, source): one
+row per provider value, ``*`` for a value that means the same for every provider,
+each with its source in shared/reference/stop-reasons.md. Normalization is a left
+join on that table (first on (provider, key), then on key alone), which streams;
+no if-chains.
+
+The key is the raw value itself, except two composite cases read from the
+provider's own fields: OpenAI Responses ``incomplete`` becomes
+``incomplete:<incomplete_details.reason>``, and a Gemini body with no
+candidates but a ``promptFeedback.blockReason`` becomes ``prompt_blocked``; and
+the APIs that have no tool-call stop value and declare calls by output item type
+(OpenAI Responses ``completed`` with ``function_call`` items, Gemini ``STOP``
+with ``functionCall`` parts: stop-reasons.md G2, G11) get ``<raw>+tool_calls``,
+which maps to ``tool_call``. OpenAI Chat ``stop`` with tool calls is NOT rewritten:
+Chat has a ``tool_calls`` value, so that pair stays visible as a disagreement
+(``hidden_tool_call``, G1).
+A value with no row is ``other`` (never a clean stop); no value is ``unknown``.
+Gemini enum numbers beyond 5 map to ``other``: the Gemini API and Vertex AI
+number their later values differently, so a number alone does not say which.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import polars as pl
+
+from .schema import STOP_REASON_ENUM
+
+
+@lru_cache(maxsize=1)
+def mapping_table() -> pl.DataFrame:
+    """The shipped mapping: columns provider (str, ``*`` = any), raw (str), stop_reason (str)."""
+    text = resources.files("stoptriage").joinpath("data/stop_reasons.csv").read_bytes()
+    df = pl.read_csv(text, infer_schema=False)
+    return df.select("provider", "raw", "stop_reason")
+
+
+def stop_key() -> pl.Expr:
+    """The lookup key per row (see module doc). Input: provider_stop_reason, stop_detail, provider, tool_calls."""
+    raw = pl.col("provider_stop_reason")
+    detail = pl.col("stop_detail")
+    has_calls = pl.col("tool_calls").list.len().fill_null(0) > 0
+    # APIs with no tool-call stop value declare calls by output item type (G2, G11).
+    declared_by_item = ((pl.col("provider") == "openai") & (raw == "completed")) | (
+        (pl.col("provider") == "gemini") & raw.is_in(["STOP", "1"])
+    )
+    return (
+        pl.when(has_calls & declared_by_item)
+        .then(pl.concat_str([raw, pl.lit("+tool_calls")]))
+        .when((raw == "incomplete") & detail.is_not_null())
+        .then(pl.concat_str([raw, pl.lit(":"), detail]))
+        .when(raw.is_null() & detail.is_not_null() & (pl.col("provider") == "gemini"))
+        .then(pl.lit("prompt_blocked"))
+        .otherwise(raw)
+    )
+
+
+def add_stop_reason(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``stop_reason`` (Enum of schema.STOP_REASONS) to a canonical LazyFrame.
+
+    Input columns: provider (str), provider_stop_reason (str), stop_detail (str),
+    tool_calls (list).
+    Output: the same frame plus ``stop_reason``; ``provider_stop_reason`` untouched.
+    Null key -> ``unknown``; a key absent from the table -> ``other``.
+    """
+    table = mapping_table()
+    exact = table.filter(pl.col("provider") != "*").rename({"raw": "_key", "stop_reason": "_sr_exact"}).lazy()
+    generic = table.filter(pl.col("provider") == "*").drop("provider").rename({"raw": "_key", "stop_reason": "_sr_any"}).lazy()
+    lf = lf.with_columns(stop_key().alias("_key"))
+    lf = lf.join(exact, on=["provider", "_key"], how="left", maintain_order="left")
+    lf = lf.join(generic, on="_key", how="left", maintain_order="left")
+    sr = (
+        pl.when(pl.col("_key").is_null())
+        .then(pl.lit("unknown"))
+        .otherwise(pl.coalesce("_sr_exact", "_sr_any", pl.lit("other")))
+    )
+    return lf.with_columns(sr.cast(STOP_REASON_ENUM).alias("stop_reason")).drop("_key", "_sr_exact", "_sr_any")
