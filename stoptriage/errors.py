@@ -1,7 +1,8 @@
 """Exception types of the library, each with the CLI exit code it maps to.
 
 The CLI prints ``str(error)`` as one line on stderr and exits with ``error.exit_code``
-(documented in README "Exit codes"). The library never calls ``sys.exit``.
+(documented in README "Exit codes": 1 input error, 2 usage error, 3 --strict found
+unreadable records). The library never calls ``sys.exit``.
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ class StoptriageError(Exception):
 class InputFileError(StoptriageError):
     """A path that does not exist, cannot be read, or is empty."""
 
-    exit_code = 3
-
 
 class InputFormatError(StoptriageError):
     """A file whose format is not one stoptriage reads (or not the one forced)."""
-
-    exit_code = 4
 
 
 class MissingColumnError(StoptriageError):
     """A flat table without a required canonical column (after ``--map``)."""
 
-    exit_code = 5
+
+class StrictModeError(StoptriageError):
+    """``--strict`` and at least one record could not be read."""
+
+    exit_code = 3
 
 
 class ConfigError(StoptriageError):

@@ -277,7 +277,7 @@ SPECS: dict[str, ApiSpec] = {
             args_rel=".toolUse.input",
         ),
         output_tokens=("$.usage.outputTokens",),
-        req_max_tokens=("$.inferenceConfig.maxTokens",),
+        req_max_tokens=("$.inferenceConfig.maxTokens", "$.inferenceConfig.max_new_tokens"),
         after_tool_result=_last_has("$.messages[-1:].content[?(@.toolResult)]"),
         tools=(Tools("$.toolConfig.tools", ".toolSpec.name", ".toolSpec.inputSchema.json"),),
     ),

@@ -1,0 +1,5 @@
+"""``python -m stoptriage`` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,40 @@
+"""``stoptriage diff``: per group, stop_reason x derived_stop, disagreement rate, rules."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+import stoptriage
+
+from . import options as o
+
+
+def diff(
+    paths: o.Paths,
+    by: Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")] = "route",
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Quote N disagreeing rows (file:line «output_tail») per pair.")] = 0,
+    input_format: o.InputFormat = None,
+    mapping: o.Map = None,
+    route: o.Route = None,
+    phrases: o.Phrases = None,
+    continuation: o.Continuation = None,
+    strict: o.Strict = False,
+    fmt: o.Format = None,
+    out: o.Output = None,
+    quiet: o.Quiet = False,
+) -> None:
+    """Disagreement report: stop_reason x derived_stop counts and rates per group, worst first."""
+    cols = [c.strip() for c in by.split(",") if c.strip()]
+    if not cols:
+        raise stoptriage.ConfigError("--by needs at least one column")
+    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+    df = stoptriage.diff(res.frame, cols, examples=examples).collect()
+    chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
+    if chosen == "table":
+        # Terminal: hide rule columns that are zero everywhere.
+        keep = [c for c in df.columns if not c.startswith("rule_") or df[c].sum() > 0]
+        df = df.select(keep)
+    stoptriage.render.write(df, chosen, out, title=f"stoptriage diff --by {','.join(cols)}")
