@@ -41,21 +41,20 @@ def formats() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the app, map library errors to one line + exit code."""
+    """Console entry point: run the app, map library errors to one line + exit code.
+
+    Usage errors (unknown option, bad value) are Typer's own: exit 2.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except StoptriageError as exc:
         err_console.print(f"stoptriage: error: {exc}", markup=False)
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line unless debugging
         if os.environ.get("STOPTRIAGE_DEBUG"):
             raise
-        err_console.print(f"stoptriage: internal error: {type(exc).__name__}: {exc} (set STOPTRIAGE_DEBUG=1 for the traceback)", markup=False)
+        err_console.print(
+            f"stoptriage: internal error: {type(exc).__name__}: {exc} (set STOPTRIAGE_DEBUG=1 for the traceback)",
+            markup=False,
+        )
         sys.exit(70)

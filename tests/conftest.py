@@ -1,0 +1,53 @@
+"""Shared test helpers: build canonical rows and classify them without files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stoptriage import signals, taxonomy
+from stoptriage.schema import CANONICAL, conform
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "sample_data"
+
+
+def canonical(rows: list[dict]) -> pl.LazyFrame:
+    """Rows given as dicts of canonical columns -> canonical LazyFrame.
+
+    Missing columns are null; provider defaults to "openai", route to "r".
+    """
+    filled = []
+    for i, row in enumerate(rows):
+        r = {"provider": "openai", "route": "r", "source_file": "t", "source_line": i + 1}
+        r.update(row)
+        filled.append(r)
+    schema = {k: v for k, v in CANONICAL.items() if any(k in r for r in filled)}
+    df = pl.DataFrame(filled, schema=schema)
+    return conform(df.lazy())
+
+
+def classify_rows(rows: list[dict]) -> pl.DataFrame:
+    """Classify canonical rows with the shipped phrase and word lists."""
+    return taxonomy.classify_frame(canonical(rows)).collect()
+
+
+def one(row: dict) -> dict:
+    """Classify one row; return it as a dict."""
+    return classify_rows([row]).row(0, named=True)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
+
+
+__all__ = ["canonical", "classify_rows", "one", "signals"]
