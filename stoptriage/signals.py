@@ -182,17 +182,24 @@ def json_candidate() -> pl.Expr:
 
 
 def _json_batch(s: pl.Series) -> pl.Series:
+    dtype = pl.Struct({"valid": pl.Boolean, "error": pl.String})
+    idx = s.is_not_null().arg_true()
     out = []
-    for text in s.to_list():
-        if text is None:
-            out.append(None)
-            continue
+    for text in s.gather(idx).to_list():
         try:
             orjson.loads(text)
             out.append({"valid": True, "error": None})
         except orjson.JSONDecodeError as exc:
             out.append({"valid": False, "error": str(exc)})
-    return pl.Series(out, dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String}))
+    return _scatter(s.len(), idx, pl.Series(out, dtype=dtype), dtype)
+
+
+def _scatter(n: int, idx: pl.Series, values: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """A length-``n`` Series of nulls with ``values`` placed at positions ``idx``."""
+    if values.len() == 0:
+        return pl.Series(values=[None] * n, dtype=dtype)
+    frame = pl.DataFrame({"i": idx, "v": values})
+    return pl.DataFrame({"i": pl.arange(0, n, eager=True, dtype=idx.dtype)}).join(frame, on="i", how="left", maintain_order="left")["v"]
 
 
 def json_check() -> pl.Expr:
@@ -239,16 +246,14 @@ def _check_call(call: dict, schemas: dict[str, str]) -> str | None:
 
 
 def _tool_args_batch(s: pl.Series) -> pl.Series:
+    dtype = pl.Struct({"valid": pl.Boolean, "error": pl.String})
+    idx = (s.struct.field("tool_calls").list.len().fill_null(0) > 0).arg_true()
     out = []
-    for row in s.to_list():
-        calls = row["tool_calls"] or []
-        if not calls:
-            out.append(None)
-            continue
+    for row in s.gather(idx).to_list():
         schemas = {d["name"]: d["schema"] for d in (row["tool_schemas"] or []) if d and d.get("name")}
-        errors = [e for e in (_check_call(c, schemas) for c in calls) if e]
+        errors = [e for e in (_check_call(c, schemas) for c in row["tool_calls"]) if e]
         out.append({"valid": not errors, "error": "; ".join(errors) or None})
-    return pl.Series(out, dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String}))
+    return _scatter(s.len(), idx, pl.Series(out, dtype=dtype), dtype)
 
 
 def tool_args_check() -> pl.Expr:
