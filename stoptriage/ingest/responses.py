@@ -21,6 +21,7 @@ import polars as pl
 
 from . import bodies
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines
+from ..schema import CANONICAL
 from .problems import BATCH_ERRORED, ERROR_BODY, UNKNOWN_SHAPE
 
 #: Wrapper keys that fill canonical columns instead of passing through.
@@ -39,6 +40,16 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     from_num = pl.from_epoch(epoch_us, time_unit="us").dt.replace_time_zone("UTC")
     iso = expr.str.replace(r"Z$", "+00:00").str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
     return pl.when(num.is_not_null()).then(from_num).otherwise(iso)
+
+
+def _passthrough_name(key: str) -> str:
+    """Column name of a wrapper key: canonical names are kept apart from the body's
+    values (``_wrap_route`` ..., or ``wrapper_model`` for other canonical names)."""
+    if key in WRAPPER_CANONICAL:
+        return f"_wrap_{key}"
+    if key in CANONICAL:
+        return f"wrapper_{key}"
+    return key
 
 
 def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
@@ -97,7 +108,7 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     df = df.filter(pl.col("_error").is_null()).with_row_index("_rid")
     df, keys = _unwrap(df, fmt)
     keys = [k for k in keys if k not in _RESERVED]
-    passthrough = [jp(RAW, key_path(k)).alias(k) for k in keys]
+    passthrough = [jp(RAW, key_path(k)).alias(_passthrough_name(k)) for k in keys]
     lf = df.lazy().with_columns(passthrough).drop("_error", "_keys")
     batch_bad = lf.filter(pl.col("_problem").is_not_null())
     good = lf.filter(pl.col("_problem").is_null())
@@ -125,13 +136,12 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     )
     rows = extracted.filter(pl.col("_shape_error").is_null() & pl.col("_api").is_in(list(bodies.SPECS))).sort("_rid")
     # Wrapper keys that name canonical columns fill them (the body has no route/ids).
-    fills = {}
+    fills = []
     for k in WRAPPER_CANONICAL:
         if k in keys:
-            fills[k] = parse_timestamp(pl.col(k)) if k == "timestamp" else pl.col(k)
-    rows = rows.with_columns(
-        [(pl.coalesce(pl.col("timestamp"), v) if k == "timestamp" else v).alias(k) for k, v in fills.items()]
-    )
+            w = pl.col(_passthrough_name(k))
+            fills.append((pl.coalesce(pl.col("timestamp"), parse_timestamp(w)) if k == "timestamp" else w).alias(k))
+    rows = rows.with_columns(fills).drop([_passthrough_name(k) for k in WRAPPER_CANONICAL if k in keys])
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
     drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)
