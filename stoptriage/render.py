@@ -99,3 +99,40 @@ def print_table(df: pl.DataFrame, title: str | None = None, console: Console | N
     console.print(table)
     if df.height > max_rows:
         console.print(f"[dim]… {df.height - max_rows} more rows (use --format csv or -o FILE for all)[/dim]")
+
+
+def print_diff(df: pl.DataFrame, by: list[str], console: Console | None = None, max_groups: int = 30) -> None:
+    """Terminal view of a diff frame: one small table per group, worst group first.
+
+    Each group's heading gives its rows and disagreement rate; each pair row its
+    count, share, whether it disagrees, the rules that fired (``rule×n``) and, when
+    present, the quoted examples.
+    """
+    console = console or Console()
+    rule_cols = [c for c in df.columns if c.startswith("rule_")]
+    groups = df.select(by).unique(maintain_order=True)
+    for i, key in enumerate(groups.iter_rows(named=True)):
+        if i == max_groups:
+            console.print(f"[dim]… {groups.height - max_groups} more groups (use --format csv for all)[/dim]")
+            break
+        part = df.filter(pl.all_horizontal([pl.col(k).eq_missing(v) for k, v in key.items()]))
+        first = part.row(0, named=True)
+        label = ", ".join(f"{k}={v}" for k, v in key.items())
+        table = Table(
+            title=f"{label}: {first['group_rows']} rows, {first['group_disagreement_rate']:.1%} disagree",
+            title_justify="left",
+            header_style="bold",
+        )
+        for name in ("stop_reason", "derived_stop", "count", "share", "disagrees", "alerts"):
+            table.add_column(name, no_wrap=name != "alerts")
+        has_examples = "examples" in part.columns
+        if has_examples:
+            table.add_column("examples", overflow="fold")
+        for row in part.iter_rows(named=True):
+            fired = ", ".join(f"{c[5:]}×{row[c]}" for c in rule_cols if row[c])
+            cells = [row["stop_reason"], row["derived_stop"], str(row["count"]), f"{row['share']:.1%}", "yes" if row["disagrees"] else "", fired]
+            if has_examples:
+                cells.append(row["examples"] or "")
+            style = "red" if row["disagrees"] else None
+            table.add_row(*cells, style=style)
+        console.print(table)

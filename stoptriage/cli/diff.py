@@ -34,7 +34,6 @@ def diff(
     df = stoptriage.diff(res.frame, cols, examples=examples).collect()
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
     if chosen == "table":
-        # Terminal: hide rule columns that are zero everywhere.
-        keep = [c for c in df.columns if not c.startswith("rule_") or df[c].sum() > 0]
-        df = df.select(keep)
+        stoptriage.render.print_diff(df, cols)
+        return
     stoptriage.render.write(df, chosen, out, title=f"stoptriage diff --by {','.join(cols)}")

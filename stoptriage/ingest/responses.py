@@ -72,8 +72,10 @@ def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
     elif fmt == "anthropic-batch":
         rtype = jp(raw, "$.result.type")
         detail = pl.coalesce(jp(raw, "$.result.error.error.type"), jp(raw, "$.result.error.type"))
+        message = jp(raw, "$.result.error.error.message")
+        said = pl.concat_str([detail, message], separator=" ", ignore_nulls=True)
         problem = pl.when(rtype != "succeeded").then(
-            pl.concat_str([pl.lit("batch entry "), rtype, pl.lit(": "), detail.fill_null(""), pl.lit(" "), jp(raw, "$.result.error.error.message").fill_null("")]).str.strip_chars()
+            pl.concat_str([pl.lit("batch entry "), rtype.fill_null("without result.type"), pl.when(said != "").then(pl.concat_str([pl.lit(": "), said]))], ignore_nulls=True)
         )
         out = df.with_columns(jp(raw, "$.result.message").alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
         skip = {"result"}
