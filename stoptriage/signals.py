@@ -372,16 +372,16 @@ def truncated() -> pl.Expr:
 
     Any of: continuation-word ending; open punctuation ending; an unclosed code
     fence; JSON applicable and brackets unbalanced; output at the token cap; or a
-    mid-word ending on a prose last line (taxonomy.md §3, with the mid-word rule
-    narrowed to prose lines because complete answers end in bare numbers, verdicts
-    and list items). Empty text is never truncated (it is ``empty``).
+    text ending in a letter on a prose last line (taxonomy.md §3, with the mid-word
+    rule narrowed to letters on prose lines because complete answers end in bare
+    numbers, verdicts and list items). Empty text is never truncated (it is ``empty``).
     """
     text_cut = (
         pl.col("ends_continuation_word")
         | pl.col("ends_open_punctuation")
         | pl.col("unclosed_code_fence")
         | (pl.col("_json_candidate").is_not_null() & pl.col("bracket_imbalance"))
-        | (pl.col("ends_mid_word") & pl.col("_prose_last_line"))
+        | (pl.col("_tail").str.contains(r"\p{L}$").fill_null(False) & pl.col("_prose_last_line"))
     )
     return (pl.col("output_chars") > 0) & (text_cut | pl.col("at_token_cap").fill_null(False))
 

@@ -218,3 +218,8 @@ def test_every_signal_column_is_present():
     df = classify_rows([{"provider_stop_reason": "stop", "output_text": COMPLETE}])
     assert [c for c in SIGNAL_COLUMNS if c not in df.columns] == []
     assert df.schema["derived_stop"] == pl.Enum(list(__import__("stoptriage").schema.DERIVED_STOP))
+
+
+def test_number_at_the_end_of_a_prose_line_is_complete():
+    row = stop("Summary of the call: the team agreed to move the launch and the number of action items is 17")
+    assert row["ends_mid_word"] and not row["truncated"]
