@@ -12,6 +12,7 @@ import sys
 from typing import IO
 
 import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -91,10 +92,18 @@ def _cell(value: object) -> str:
 def print_table(df: pl.DataFrame, title: str | None = None, console: Console | None = None, max_rows: int = 200) -> None:
     """A rich table of ``df`` (first ``max_rows`` rows, with a note when cut)."""
     console = console or Console()
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=title, show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
+    shown = df.head(max_rows)
+    last = df.columns[-1] if df.columns else None
     for name in df.columns:
-        table.add_column(name, overflow="fold")
-    for row in df.head(max_rows).iter_rows():
+        # Every column but the last gets the width of its header or widest cell (at
+        # most 40) on one line; the last (the evidence, e.g. output_tail) folds.
+        if name == last:
+            table.add_column(name, overflow="fold", min_width=len(name))
+            continue
+        cells = [len(_cell(v)) for v in shown[name].to_list()]
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=min(max([len(name), *cells]), 40))
+    for row in shown.iter_rows():
         table.add_row(*[_cell(v) for v in row])
     console.print(table)
     if df.height > max_rows:
