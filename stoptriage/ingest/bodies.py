@@ -34,32 +34,51 @@ ERROR = "error"
 UNKNOWN = "unknown"
 
 
-def detect_api(body: str = "_body") -> pl.Expr:
+def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
     """Which API a response body is, from its keys (trace-formats.md §0, §11).
 
+    Input: ``body`` (str JSON) and optionally ``keys`` (list[str], the body's
+    top-level keys, when ingest already has them: saves a JSON parse per check).
     Output: str, one of the API names above, ``"error"`` for an HTTP error body
     (``{"type":"error",...}`` or a top-level ``error`` object without output), or
     ``"unknown"``. OpenAI text completions (``object: "text_completion"``) are
     ``unknown`` in this release.
     """
-    obj = jp(body, "$.object")
-    typ = jp(body, "$.type")
-    choices_msg = jp(body, "$.choices[0].message")
-    has_choices = jp(body, "$.choices").is_not_null()
-    has_candidates = jp(body, "$.candidates").is_not_null() | jp(body, "$.promptFeedback").is_not_null()
-    has_error = jp(body, "$.error").is_not_null()
+
+    def has(key: str) -> pl.Expr:
+        if keys is not None:
+            return pl.col(keys).list.contains(key).fill_null(False)
+        return jp(body, f"$.{key}").is_not_null()
+
+    if keys is not None:
+        # One parse for the scalar markers; the key checks need none.
+        sniff = robust_decode(
+            pl.col(body),
+            pl.Struct({"object": S, "type": S, "error": pl.Struct({"type": S, "code": S, "message": S})}),
+        )
+        obj, typ = sniff.struct.field("object"), sniff.struct.field("type")
+        has_error = sniff.struct.field("error").is_not_null() | (has("error") & sniff.is_null())
+        chat_shaped = has("choices") & jp(body, "$.choices[0].message").is_not_null()
+        bedrock_shaped = has("stopReason") | has("output")
+    else:
+        obj, typ = jp(body, "$.object"), jp(body, "$.type")
+        has_error = jp(body, "$.error").is_not_null()
+        chat_shaped = jp(body, "$.choices[0].message").is_not_null()
+        bedrock_shaped = has("stopReason") | jp(body, "$.output.message").is_not_null()
+    has_choices = has("choices")
+    has_candidates = has("candidates") | has("promptFeedback")
     return (
         pl.when(obj == "response")
         .then(pl.lit(OPENAI_RESPONSES))
         .when((typ == "error") | (has_error & ~has_choices & ~has_candidates))
         .then(pl.lit(ERROR))
-        .when((obj == "chat.completion") | (obj.is_null() & choices_msg.is_not_null()))
+        .when((obj == "chat.completion") | (obj.is_null() & chat_shaped))
         .then(pl.lit(OPENAI_CHAT))
         .when(typ == "message")
         .then(pl.lit(ANTHROPIC_MESSAGES))
         .when(has_candidates)
         .then(pl.lit(GEMINI))
-        .when(jp(body, "$.stopReason").is_not_null() | jp(body, "$.output.message").is_not_null())
+        .when(bedrock_shaped)
         .then(pl.lit(BEDROCK_CONVERSE))
         .otherwise(pl.lit(UNKNOWN))
     )
@@ -418,15 +437,16 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
     return out.drop("_parts", "_tool_idx")
 
 
-def extract(lf: pl.LazyFrame) -> pl.LazyFrame:
+def extract(lf: pl.LazyFrame, keys: str | None = None) -> pl.LazyFrame:
     """Canonical columns for a frame of bodies of any of the five APIs.
 
     Input: ``_rid``, ``_body``, ``_req`` and any pass-through columns. Adds ``_api``
     (see :func:`detect_api`), ``_shape_error`` and the canonical columns; rows of
     API ``error``/``unknown`` keep null canonical values (the caller reports them).
+    ``keys``: optional column of the body's top-level keys (see :func:`detect_api`).
     Row order is not preserved: sort by ``_rid`` after.
     """
-    lf = lf.with_columns(detect_api().alias("_api"))
+    lf = lf.with_columns(detect_api(keys=keys).alias("_api")).collect().lazy()
     frames = [extract_api(lf.filter(pl.col("_api") == name), spec) for name, spec in SPECS.items()]
     rest = lf.filter(~pl.col("_api").is_in(list(SPECS))).with_columns(
         pl.when(pl.col("_api") == ERROR).then(error_reason()).alias("_shape_error")

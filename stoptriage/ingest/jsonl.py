@@ -18,25 +18,41 @@ from .problems import BLANK, MALFORMED_JSON
 RAW = "_raw"
 
 
-def _check_line(line: str | None) -> tuple[str | None, list[str] | None]:
-    """(error, top-level keys) for one JSON line; error None when it is an object."""
+CHECK_DTYPE = pl.Struct(
+    {
+        "error": pl.String,
+        "keys": pl.List(pl.String),
+        "response": pl.String,
+        "request": pl.String,
+        "body_keys": pl.List(pl.String),
+    }
+)
+
+
+def _check_line(line: str | None) -> dict:
+    """Parse one line with orjson: error, top-level keys, and for a wrapped record
+    the ``response`` / ``request`` objects re-serialized (so later steps parse the
+    small body, not the whole line again) with the body's own top-level keys."""
     if line is None or not line.strip():
-        return "blank line", None
+        return {"error": "blank line"}
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return f"malformed JSON: {exc}", None
+        return {"error": f"malformed JSON: {exc}"}
     if not isinstance(value, dict):
-        return f"expected a JSON object, got a JSON {type(value).__name__}", None
-    return None, list(value)
+        return {"error": f"expected a JSON object, got a JSON {type(value).__name__}"}
+    response, request = value.get("response"), value.get("request")
+    body = response if isinstance(response, dict) else value
+    return {
+        "keys": list(value),
+        "response": orjson.dumps(response).decode() if isinstance(response, dict) else None,
+        "request": orjson.dumps(request).decode() if isinstance(request, dict) else None,
+        "body_keys": list(body),
+    }
 
 
 def _check_batch(s: pl.Series) -> pl.Series:
-    checked = [_check_line(x) for x in s.to_list()]
-    return pl.Series(
-        [{"error": e, "keys": k} for e, k in checked],
-        dtype=pl.Struct({"error": pl.String, "keys": pl.List(pl.String)}),
-    )
+    return pl.Series([_check_line(x) for x in s.to_list()], dtype=CHECK_DTYPE)
 
 
 def read_checked_lines(path: str, data: bytes | None = None) -> pl.DataFrame:
@@ -44,22 +60,20 @@ def read_checked_lines(path: str, data: bytes | None = None) -> pl.DataFrame:
 
     Input: a path (or the bytes of stdin with ``data``). Output DataFrame columns:
     ``_raw`` (str, the line), ``source_line`` (i64, 1-based), ``_error`` (str, null
-    when the line is a JSON object), ``_keys`` (list[str], its top-level keys).
+    when the line is a JSON object), ``_keys`` (list[str], its top-level keys),
+    ``_wrapped_response`` / ``_wrapped_request`` (str JSON of the line's
+    ``response`` / ``request`` objects, null when absent), ``_body_keys`` (list[str],
+    top-level keys of the response body: the wrapped one, else the line's).
     A ``\\r`` before the newline is removed. Errors: none (bad lines are flagged).
     """
     source = data if data is not None else path
     lf = pl.scan_lines(source, name=RAW, row_index_name="source_line", row_index_offset=1)
-    checked = pl.col(RAW).map_batches(
-        _check_batch, return_dtype=pl.Struct({"error": pl.String, "keys": pl.List(pl.String)})
-    )
+    checked = pl.col(RAW).map_batches(_check_batch, return_dtype=CHECK_DTYPE)
     return (
         lf.with_columns(pl.col("source_line").cast(pl.Int64), pl.col(RAW).str.strip_suffix("\r"))
         .with_columns(checked.alias("_check"))
-        .with_columns(
-            pl.col("_check").struct.field("error").alias("_error"),
-            pl.col("_check").struct.field("keys").alias("_keys"),
-        )
-        .drop("_check")
+        .unnest("_check", separator="_")
+        .rename({"_check_error": "_error", "_check_keys": "_keys", "_check_response": "_wrapped_response", "_check_request": "_wrapped_request", "_check_body_keys": "_body_keys"})
         .collect()
     )
 

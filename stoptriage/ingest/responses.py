@@ -27,7 +27,7 @@ from .problems import BATCH_ERRORED, ERROR_BODY, UNKNOWN_SHAPE
 #: Wrapper keys that fill canonical columns instead of passing through.
 WRAPPER_CANONICAL = ("route", "timestamp", "trace_id", "span_id")
 
-_RESERVED = {"_rid", "_body", "_req", "_api", "_shape_error", "_problem", RAW, "_error", "_keys", "source_line"}
+_RESERVED = {"_rid", "_body", "_req", "_api", "_shape_error", "_problem", RAW, "_error", "_keys", "_body_keys", "_wrapped_response", "_wrapped_request", "source_line"}
 
 
 def parse_timestamp(expr: pl.Expr) -> pl.Expr:
@@ -80,16 +80,13 @@ def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
         out = df.with_columns(jp(raw, "$.result.message").alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
         skip = {"result"}
     else:
-        wrapped_body = jp(raw, "$.response")
-        is_wrapped = wrapped_body.str.starts_with("{").fill_null(False)
+        is_wrapped = pl.col("_wrapped_response").is_not_null()
         out = df.with_columns(
-            pl.when(is_wrapped).then(wrapped_body).otherwise(raw).alias("_body"),
-            pl.when(is_wrapped).then(jp(raw, "$.request")).alias("_req"),
+            pl.coalesce("_wrapped_response", RAW).alias("_body"),
+            pl.when(is_wrapped).then(pl.col("_wrapped_request")).alias("_req"),
             pl.lit(None, dtype=pl.String).alias("_problem"),
-            is_wrapped.alias("_wrapped"),
         )
-        wrapped = out.filter(pl.col("_wrapped"))
-        out = out.drop("_wrapped")
+        wrapped = out.filter(is_wrapped)
         skip = {"request", "response"}
         keys = [k for k in all_keys(wrapped) if k not in skip]
         return out, keys
@@ -111,10 +108,10 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     df, keys = _unwrap(df, fmt)
     keys = [k for k in keys if k not in _RESERVED]
     passthrough = [jp(RAW, key_path(k)).alias(_passthrough_name(k)) for k in keys]
-    lf = df.lazy().with_columns(passthrough).drop("_error", "_keys")
+    lf = df.lazy().with_columns(passthrough).drop("_error", "_keys", "_wrapped_response", "_wrapped_request")
     batch_bad = lf.filter(pl.col("_problem").is_not_null())
     good = lf.filter(pl.col("_problem").is_null())
-    extracted = bodies.extract(good).collect()
+    extracted = bodies.extract(good, keys="_body_keys" if fmt == "responses" else None).collect()
 
     problems.append(
         batch_bad.select(pl.lit(path).alias("source_file"), "source_line", pl.lit(BATCH_ERRORED).alias("kind"), pl.col("_problem").alias("reason")).collect()
@@ -145,6 +142,6 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
             fills.append((pl.coalesce(pl.col("timestamp"), parse_timestamp(w)) if k == "timestamp" else w).alias(k))
     rows = rows.with_columns(fills).drop([_passthrough_name(k) for k in WRAPPER_CANONICAL if k in keys])
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
-    drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error") if c in rows.columns]
+    drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error", "_body_keys") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)
     return rows.lazy(), pl.concat(problems, how="vertical_relaxed")
