@@ -51,7 +51,9 @@ _CLOSER = r"""(?:[.!?…。！？"'”’»)\]}>*_~`|]|\p{So}|\p{Sk})$"""
 _OPEN_PUNCT = r"[,;:(\[{\-–—/\\&+=]$"
 #: Text that opens like a JSON object or array (not "{ADDRESS} is ..." or "[1] Smith").
 _JSON_START = r'^(?:\{\s*(?:"|\})|\[\s*(?:[\[{"\]]|-?\d+(?:\.\d+)?\s*,|true\b|false\b|null\b))'
-_FENCE_JSON = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n?(.*?)(?:\r?\n?```)?$"
+#: Body of a leading code fence up to its first closing fence; else (unclosed) to the end.
+_FENCE_CLOSED = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n(.*?)```"
+_FENCE_OPEN = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n(.*)$"
 
 
 def _data_lines(name: str) -> list[str]:
@@ -171,13 +173,15 @@ def json_candidate() -> pl.Expr:
     """Text to parse as JSON, or null when JSON validity does not apply (str).
 
     Applies when expects_json is true, or the trimmed text opens like a JSON object
-    or array (``{"``, ``{}``, ``[{``, ``["``, ``[1,`` ...), or with a ```json fence;
-    a surrounding code fence is removed.
+    or array (``{"``, ``{}``, ``[{``, ``["``, ``[1,`` ...), or with a ```json fence,
+    whose body up to the first closing fence is what is parsed (prose after the
+    fence is not JSON; an unclosed fence gives everything after its first line).
     """
     stripped = TEXT.str.strip_chars()
     fenced = stripped.str.starts_with("```json") | stripped.str.starts_with("```JSON")
     looks = stripped.str.contains(_JSON_START) | fenced
-    body = pl.when(fenced).then(stripped.str.extract(_FENCE_JSON)).otherwise(stripped)
+    in_fence = pl.coalesce(stripped.str.extract(_FENCE_CLOSED), stripped.str.extract(_FENCE_OPEN))
+    body = pl.when(fenced).then(in_fence).otherwise(stripped)
     return pl.when(pl.col("expects_json").fill_null(False) | looks).then(body)
 
 

@@ -223,3 +223,10 @@ def test_every_signal_column_is_present():
 def test_number_at_the_end_of_a_prose_line_is_complete():
     row = stop("Summary of the call: the team agreed to move the launch and the number of action items is 17")
     assert row["ends_mid_word"] and not row["truncated"]
+
+
+def test_json_fence_followed_by_prose_parses_the_fence_only():
+    row = stop('```json\n{"status": "ok"}\n```\n\nThe status field says the job finished.')
+    assert row["json_valid"] is True
+    cut = stop('```json\n{"status": "ok", "items": [1, 2')
+    assert cut["json_valid"] is False and cut["truncated"]
