@@ -108,7 +108,10 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     df, keys = _unwrap(df, fmt)
     keys = [k for k in keys if k not in _RESERVED]
     passthrough = [jp(RAW, key_path(k)).alias(_passthrough_name(k)) for k in keys]
-    lf = df.lazy().with_columns(passthrough).drop("_error", "_keys", "_wrapped_response", "_wrapped_request")
+    # Done with the raw line: drop it (and the copies the check made) before the
+    # extraction so the line text is not held alongside the body text.
+    df = df.with_columns(passthrough).drop(RAW, "_error", "_keys", "_wrapped_response", "_wrapped_request")
+    lf = df.lazy()
     batch_bad = lf.filter(pl.col("_problem").is_not_null())
     good = lf.filter(pl.col("_problem").is_null())
     extracted = bodies.extract(good, keys="_body_keys" if fmt == "responses" else None).collect()
