@@ -79,7 +79,7 @@ def summary(frame: pl.LazyFrame, worst: int = 5, by: str = "route") -> dict[str,
     """
     _check_by(frame, [by])
     df = frame.select(
-        "provider", "model", by if by != "route" else "route", "stop_reason", "derived_stop", "disagrees", "alerts"
+        "provider", "model", by, "stop_reason", "derived_stop", "disagrees", "alerts"
     ).collect()
     n = df.height
     rate = (pl.col("rows") / max(n, 1)).alias("rate")

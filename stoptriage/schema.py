@@ -84,11 +84,6 @@ DERIVED_STOP_ENUM = pl.Enum(DERIVED_STOP)
 BULKY = ("output_text", "tool_calls", "tool_schemas")
 
 
-def empty_canonical() -> pl.DataFrame:
-    """An empty frame with exactly the canonical columns and dtypes."""
-    return pl.DataFrame(schema=CANONICAL)
-
-
 def conform(lf: pl.LazyFrame, extra: list[str] | None = None) -> pl.LazyFrame:
     """Add missing canonical columns as typed nulls and cast present ones.
 

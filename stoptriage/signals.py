@@ -93,10 +93,12 @@ def trimmed_tail(n: int = TAIL_WINDOW) -> pl.Expr:
 
 
 def output_tail() -> pl.Expr:
-    """``output_tail`` (str): last 32 characters after trimming whitespace (evidence)."""
+    """``output_tail`` (str): last 32 characters after trimming whitespace (evidence).
+
+    Needs ``_tail`` (:func:`trimmed_tail`)."""
     # The concat forces a copy, so the full text buffers are not kept alive by a view
     # (performance-notes.md item 4).
-    return pl.concat_str([pl.lit(""), trimmed_tail().str.tail(TAIL_CHARS)])
+    return pl.concat_str([pl.lit(""), pl.col("_tail").str.tail(TAIL_CHARS)])
 
 
 def ends_terminal() -> pl.Expr:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Optional
 
-import polars as pl
 import typer
 from rich.console import Console
 
 import stoptriage
 
-from .. import render
 from ..errors import ConfigError, StrictModeError
 
 #: Problems listed one per line on stderr before the rest are only counted.
@@ -78,8 +76,3 @@ def report_problems(report: stoptriage.IngestReport, quiet: bool) -> None:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         err_console.print(f"stoptriage: records not read: {sum(v for k, v in counts.items() if k != 'blank_line')} ({parts})")
 
-
-def emit(df: pl.DataFrame, fmt: str | None, out: str | None, title: str | None = None) -> None:
-    """Render ``df`` in the chosen format to ``out`` or stdout."""
-    chosen = render.choose_format(fmt, out, sys.stdout.isatty())
-    render.write(df, chosen, out, title=title)

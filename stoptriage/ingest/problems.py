@@ -34,12 +34,10 @@ class IngestReport:
     ``problems``: DataFrame with :data:`PROBLEM_SCHEMA` (one row per unreadable
     record or bad value, with 1-based JSONL line / 0-based table row index).
     ``formats``: input path -> detected (or forced) format name.
-    ``rows``: path -> number of canonical rows produced.
     """
 
     problems: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROBLEM_SCHEMA))
     formats: dict[str, str] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
 
     def add(self, problems: pl.DataFrame) -> None:
         """Append problem rows (must have :data:`PROBLEM_SCHEMA` columns)."""
