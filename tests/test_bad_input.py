@@ -71,3 +71,14 @@ def test_array_that_does_not_fit_is_isolated_not_fatal(tmp_path):
     res = stoptriage.classify([p])
     assert res.frame.collect()["source_line"].to_list() == [1, 3]
     assert res.report.problems.select("source_line", "kind").rows() == [(2, "unknown_shape")]
+
+
+def test_output_key_alone_is_not_a_bedrock_body(tmp_path):
+    # Bare and wrapped lines take different detection paths (keys known or not);
+    # both must require Converse's output.message, not just an "output" key.
+    odd = '{"id": "gen-1", "output": "Hello there.", "model": "local"}'
+    p = tmp_path / "r.jsonl"
+    p.write_text(odd + "\n" + '{"route": "x", "response": ' + odd + "}\n")
+    res = stoptriage.classify([p])
+    assert res.frame.collect().height == 0
+    assert res.report.problems["kind"].to_list() == ["unknown_shape", "unknown_shape"]

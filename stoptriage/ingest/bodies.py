@@ -58,13 +58,12 @@ def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
         )
         obj, typ = sniff.struct.field("object"), sniff.struct.field("type")
         has_error = sniff.struct.field("error").is_not_null() | (has("error") & sniff.is_null())
-        chat_shaped = has("choices") & jp(body, "$.choices[0].message").is_not_null()
-        bedrock_shaped = has("stopReason") | has("output")
     else:
         obj, typ = jp(body, "$.object"), jp(body, "$.type")
         has_error = jp(body, "$.error").is_not_null()
-        chat_shaped = jp(body, "$.choices[0].message").is_not_null()
-        bedrock_shaped = has("stopReason") | jp(body, "$.output.message").is_not_null()
+    # Same shape tests in both modes; has() only skips the parse when keys are known.
+    chat_shaped = has("choices") & jp(body, "$.choices[0].message").is_not_null()
+    bedrock_shaped = has("stopReason") | (has("output") & jp(body, "$.output.message").is_not_null())
     has_choices = has("choices")
     has_candidates = has("candidates") | has("promptFeedback")
     return (

@@ -57,7 +57,9 @@ def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
     raw = pl.col(RAW)
     if fmt == "openai-batch":
         err = jp(raw, "$.error")
-        problem = pl.when(err.is_not_null() & jp(raw, "$.response.body").is_null()).then(
+        # The check pass already re-serialized the line's ``response`` object.
+        body = jp("_wrapped_response", "$.body")
+        problem = pl.when(err.is_not_null() & body.is_null()).then(
             pl.concat_str(
                 [
                     pl.lit("errored batch entry: "),
@@ -67,7 +69,7 @@ def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
                 ]
             )
         )
-        out = df.with_columns(jp(raw, "$.response.body").alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
+        out = df.with_columns(body.alias("_body"), pl.lit(None, dtype=pl.String).alias("_req"), problem.alias("_problem"))
         skip = {"response", "error"}
     elif fmt == "anthropic-batch":
         rtype = jp(raw, "$.result.type")
