@@ -36,8 +36,8 @@ app.command()(summary)
 @app.command()
 def formats() -> None:
     """List the input formats and how each is recognised."""
-    for name, how in FORMATS.items():
-        typer.echo(f"{name:16s} {how}")
+    for name, fmt in FORMATS.items():
+        typer.echo(f"{name:16s} {fmt.recognised_by}  [{', '.join(fmt.containers)}]")
 
 
 def main() -> None:

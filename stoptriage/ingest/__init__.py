@@ -1,25 +1,23 @@
 """Ingest: files of any supported export format -> one canonical LazyFrame.
 
-Each file's format is sniffed from its content (never its name); ``input_format``
-forces one. Formats of this release (``stoptriage formats`` lists them):
+Each file's container (JSON lines, JSON array / concatenated objects, Parquet,
+CSV, text, SQLite) and then its format are sniffed from its content, never its
+name (trace-formats.md §11); ``input_format`` forces a format. Every format is a
+:class:`~.source.Format` declared by a small reader module of this package;
+:data:`FORMATS` lists them in sniff order, and ``stoptriage formats`` prints
+that list with how each is recognised. JSON records vote: the first format (in
+sniff order) that recognises a record gets its vote, and the file is read by
+the format with most votes among its first records.
 
-=================  =====================================================================
-name               recognised by
-=================  =====================================================================
-table              Parquet magic ``PAR1``; CSV header line; JSON lines whose objects
-                   carry canonical (or ``--map``-ped) column names
-responses          JSON lines of provider response bodies (OpenAI Chat / Responses,
-                   Anthropic Messages, Gemini generateContent, Bedrock Converse),
-                   bare or wrapped as ``{"request":…, "response":…, …}``
-openai-batch       JSON lines with ``custom_id`` and ``response.body`` / ``error``
-anthropic-batch    JSON lines with ``custom_id`` and ``result.type``
-=================  =====================================================================
+Adding a format: write ``ingest/<name>.py`` exposing ``FORMATS = [Format(...)]``,
+add the module to :data:`_MODULES` and the format name to :data:`SNIFF_ORDER`.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -28,23 +26,47 @@ import polars as pl
 
 from ..errors import ConfigError, InputFileError, InputFormatError
 from ..schema import conform
-from . import responses, table
+from . import gemini_batch, helicone, langfuse, langsmith, litellm, llm_logs, otlp, phoenix, responses, streams, table
+from .jsonl import to_json_lines
 from .problems import IngestReport
+from .source import CSV, JSON, JSONL, PARQUET, SQLITE, TEXT, Format, Source
 
-FORMATS: dict[str, str] = {
-    "table": "flat table with canonical column names: Parquet (magic PAR1), CSV (header line), or JSON lines of flat objects",
-    "responses": "JSON lines of provider response bodies, bare or wrapped as {request, response, ...}",
-    "openai-batch": "OpenAI Batch output JSON lines: custom_id + response.{status_code, body} or error",
-    "anthropic-batch": "Anthropic Message Batches results JSON lines: custom_id + result.type",
-}
+#: Sniff order (trace-formats.md §11): the first format recognising a record wins.
+SNIFF_ORDER = (
+    "otlp",
+    "otel-console",
+    "llm-logs",
+    "anthropic-batch",
+    "openai-batch",
+    "litellm",
+    "helicone",
+    "langsmith",
+    "langfuse",
+    "phoenix",
+    "gemini-batch",
+    "streams",
+    "responses",
+    "table",
+)
+
+_MODULES = (otlp, phoenix, langfuse, langsmith, litellm, helicone, gemini_batch, llm_logs, streams, responses, table)
+
+
+def _registry() -> dict[str, Format]:
+    found = [f for m in _MODULES for f in getattr(m, "FORMATS", [])]
+    unknown = [f.name for f in found if f.name not in SNIFF_ORDER]
+    if unknown:
+        raise RuntimeError(f"formats missing from SNIFF_ORDER: {unknown}")
+    return {f.name: f for f in sorted(found, key=lambda f: SNIFF_ORDER.index(f.name))}
+
+
+#: Every readable format, in sniff order: name -> Format.
+FORMATS: dict[str, Format] = _registry()
 
 SNIFF_BYTES = 1 << 20
 SNIFF_LINES = 50
 STDIN = "-"
-
-_BODY_OBJECTS = {"chat.completion", "response", "text_completion", "chat.completion.chunk"}
-_BODY_TYPES = {"message", "error", "completion"}
-_BODY_KEYS = {"choices", "candidates", "promptFeedback", "stopReason", "output", "stop_reason", "finish_reason", "done_reason", "generations", "results", "outputs", "completion", "generation"}
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -76,105 +98,175 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
-def _classify_record(obj: dict, mapping: dict[str, str]) -> str | None:
-    keys = set(obj)
-    if "custom_id" in keys and isinstance(obj.get("result"), dict) and "type" in obj["result"]:
-        return "anthropic-batch"
-    if "custom_id" in keys and ("response" in keys or "error" in keys):
-        return "openai-batch"
-    if isinstance(obj.get("response"), dict):
-        return "responses"
-    if obj.get("object") in _BODY_OBJECTS or obj.get("type") in _BODY_TYPES or keys & _BODY_KEYS:
-        return "responses"
-    names = {mapping.get(k, k) for k in keys} | set(mapping)
-    if "output_text" in keys or "output_text" in mapping or "provider_stop_reason" in names:
-        return "table"
+def _record_format(obj: dict, mapping: dict[str, str]) -> str | None:
+    """The first format (sniff order) whose record sniffer accepts ``obj``."""
+    for name, fmt in FORMATS.items():
+        if name == "table":
+            names = {mapping.get(k, k) for k in obj} | set(mapping)
+            if {"output_text", "provider_stop_reason"} & names:
+                return name
+        elif fmt.record is not None and fmt.record(obj):
+            return name
     return None
 
 
-def detect(head: bytes, mapping: dict[str, str] | None = None) -> str:
-    """Format name of a file from its first bytes.
+def _vote(lines: list[bytes], mapping: dict[str, str]) -> str | None:
+    votes: dict[str, int] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            kind = _record_format(obj, mapping)
+            if kind:
+                votes[kind] = votes.get(kind, 0) + 1
+        if sum(votes.values()) >= SNIFF_LINES:
+            break
+    return max(votes, key=votes.get) if votes else None
 
-    Input: up to :data:`SNIFF_BYTES` of the file. Output: a key of :data:`FORMATS`,
-    or ``"parquet"``/``"csv"``/``"jsonl-table"`` refinements of ``table``.
-    Raises InputFormatError (binary, JSON array, unrecognised JSON lines, text
-    that is not CSV) with what was expected.
+
+_NO_JSON_FORMAT = (
+    "JSON records of no known export; expected records of one of: "
+    + ", ".join(n for n, f in FORMATS.items() if JSONL in f.containers and n != "table")
+    + ", or flat objects with output_text and provider_stop_reason (`stoptriage formats` says how each is recognised)"
+)
+
+
+def container_of(head: bytes) -> str:
+    """How a file's records are laid out, from its first bytes.
+
+    Output: one of source.JSONL / JSON / PARQUET / CSV / TEXT / SQLITE. ``JSON``
+    is a JSON array, or pretty-printed objects one after another (a first line
+    that is not a whole JSON value). Raises InputFormatError for other binary
+    files (OTLP protobuf / zstd exports included) with what was expected.
+    """
+    if head.startswith(b"PAR1"):
+        return PARQUET
+    if head.startswith(SQLITE_MAGIC):
+        return SQLITE
+    if b"\x00" in head[:8192]:
+        raise InputFormatError(
+            "binary file that is not Parquet or SQLite (an OTLP protobuf/zstd export?); "
+            "expected JSON lines, a JSON array, CSV, Parquet, SSE text or a SQLite logs.db"
+        )
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    if text.startswith("["):
+        return JSON
+    if text.startswith("{"):
+        first = text.split("\n", 1)[0].strip()
+        try:
+            orjson.loads(first)
+            return JSONL
+        except orjson.JSONDecodeError:
+            return JSON
+    first = text.splitlines()[0] if text else ""
+    if first.startswith(("event:", "data:", ":")) or "\ndata:" in text[:65536]:
+        return TEXT
+    if "," in first or "\t" in first:
+        return CSV
+    return TEXT
+
+
+def _columns_format(names: set[str], mapping: dict[str, str]) -> str:
+    for name, fmt in FORMATS.items():
+        if fmt.columns is not None and fmt.columns(names):
+            return name
+    return "table"
+
+
+def detect_format(container: str, head: bytes, path: str | None, mapping: dict[str, str] | None = None) -> str:
+    """Format name of a file, given its container and first bytes.
+
+    Input: a container (see :func:`container_of`), up to :data:`SNIFF_BYTES` of
+    the file as JSON lines when the container is JSON lines or converted JSON,
+    the path (for Parquet schemas / SQLite tables; None for stdin). Output: a key
+    of :data:`FORMATS`. Raises InputFormatError when no format recognises it.
     """
     mapping = mapping or {}
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if b"\x00" in head[:8192]:
-        raise InputFormatError("binary file that is not Parquet; expected Parquet, CSV or JSON lines")
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        raise InputFormatError("a JSON array; expected JSON lines (one JSON object per line)")
-    if stripped.startswith("{"):
-        votes: dict[str, int] = {}
-        for line in text.splitlines()[: SNIFF_LINES * 4]:
-            if not line.strip():
-                continue
+    if container == PARQUET:
+        if path is None:
+            return "table"
+        return _columns_format(set(pl.read_parquet_schema(path)), mapping)
+    if container == CSV:
+        header = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0]
+        names = {c.strip().strip('"') for c in header.replace("\t", ",").split(",")}
+        return _columns_format(names, mapping)
+    if container == SQLITE:
+        tables: set[str] = set()
+        if path is not None:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                kind = _classify_record(obj, mapping)
-                if kind:
-                    votes[kind] = votes.get(kind, 0) + 1
-            if sum(votes.values()) >= SNIFF_LINES:
-                break
-        if not votes:
-            raise InputFormatError(
-                "JSON lines of no known export; expected provider response bodies, {request, response} records, "
-                "OpenAI/Anthropic batch results, or flat objects with output_text and provider_stop_reason"
-            )
-        kind = max(votes, key=votes.get)
-        return "jsonl-table" if kind == "table" else kind
-    first = stripped.splitlines()[0] if stripped else ""
-    if "," in first or "\t" in first:
-        return "csv"
-    raise InputFormatError("not Parquet, CSV or JSON lines; expected one of: " + ", ".join(FORMATS))
+                tables = {r[0] for r in con.execute("select name from sqlite_master where type in ('table','view')")}
+            finally:
+                con.close()
+        for name, fmt in FORMATS.items():
+            if fmt.sqlite is not None and fmt.sqlite(tables):
+                return name
+        raise InputFormatError(f"SQLite database of no known export (tables: {', '.join(sorted(tables)) or 'none'}); expected the llm CLI's logs.db")
+    if container == TEXT:
+        text = head.decode("utf-8", errors="replace")
+        for name, fmt in FORMATS.items():
+            if fmt.text is not None and fmt.text(text):
+                return name
+        raise InputFormatError("text that is not CSV, JSON or an SSE capture; expected one of: " + ", ".join(FORMATS))
+    kind = _vote(head.splitlines()[: SNIFF_LINES * 4], mapping)
+    if kind is None:
+        raise InputFormatError(_NO_JSON_FORMAT)
+    return kind
 
 
-def _resolve(forced: str | None, sniffed: str) -> str:
-    if forced is None:
-        return sniffed
-    if forced not in FORMATS:
-        raise ConfigError(f"--input-format {forced}: unknown format; choose one of {', '.join(FORMATS)}")
-    if forced == "table":
-        return sniffed if sniffed in ("parquet", "csv", "jsonl-table") else "jsonl-table"
-    return forced
+def detect(head: bytes, mapping: dict[str, str] | None = None) -> str:
+    """Format name of a file from its first bytes alone (see :func:`detect_format`)."""
+    container = container_of(head)
+    if container == JSON:
+        head = to_json_lines(head, partial=True)
+    return detect_format(container, head, None, mapping)
 
 
-def read_one(path: str, input_format: str | None = None, mapping: dict[str, str] | None = None, data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame, str]:
-    """Read one file (or stdin bytes) into (canonical LazyFrame, problems, format)."""
-    mapping = mapping or {}
-    display = "<stdin>" if path == STDIN else path
+def _read_head(path: str, data: bytes | None, display: str) -> bytes:
     try:
         if data is None:
             with open(path, "rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        else:
-            head = data[:SNIFF_BYTES]
+                return fh.read(SNIFF_BYTES)
+        return data[:SNIFF_BYTES]
     except OSError as exc:
         raise InputFileError(f"{display}: cannot read ({exc.strerror})") from None
+
+
+def read_one(path: str, input_format: str | None = None, mapping: dict[str, str] | None = None, data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame, str]:
+    """Read one file (or stdin bytes) into (canonical LazyFrame, problems, format name).
+
+    Raises InputFileError (unreadable/empty), InputFormatError (no format
+    recognises it, or the forced format cannot read its container), ConfigError
+    (unknown ``input_format``).
+    """
+    mapping = mapping or {}
+    display = "<stdin>" if path == STDIN else path
+    if input_format is not None and input_format not in FORMATS:
+        raise ConfigError(f"--input-format {input_format}: unknown format; choose one of {', '.join(FORMATS)}")
+    head = _read_head(path, data, display)
     if not head.strip():
-        raise InputFileError(f"{display}: empty file; expected Parquet, CSV or JSON lines with at least one record")
+        raise InputFileError(f"{display}: empty file; expected Parquet, CSV, JSON lines or another format of `stoptriage formats` with at least one record")
     try:
-        sniffed = detect(head, mapping)
+        container = container_of(head)
+        if container == JSON:
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            data = to_json_lines(data, display)
+            head = data[:SNIFF_BYTES]
+        sniffed = input_format or detect_format(container, head, None if path == STDIN else path, mapping)
     except InputFormatError as exc:
-        if input_format is None:
-            raise InputFormatError(f"{display}: {exc}") from None
-        sniffed = "unknown"
-    fmt = _resolve(input_format, sniffed)
-    if fmt in ("parquet", "csv", "jsonl-table"):
-        lf, problems = table.read(display, {"jsonl-table": "jsonl"}.get(fmt, fmt), mapping, data)
-    elif fmt in ("responses", "openai-batch", "anthropic-batch"):
-        lf, problems = responses.read(display, fmt, data)
-    else:
-        raise InputFormatError(f"{display}: cannot read as {fmt}")
-    return lf, problems, fmt
+        raise InputFormatError(f"{display}: {exc}") from None
+    fmt = FORMATS[sniffed]
+    read_as = JSONL if container == JSON else container
+    if read_as not in fmt.containers:
+        raise InputFormatError(f"{display}: a {container} file cannot be read as {sniffed} (it reads: {', '.join(fmt.containers)})")
+    lf, problems = fmt.read(Source(display, data, read_as, mapping))
+    return lf, problems, sniffed
 
 
 def read(

@@ -127,3 +127,69 @@ def robust_decode(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     String where the dtype says String.
     """
     return expr.map_batches(lambda s: _decode_or_bisect(s, dtype), return_dtype=dtype)
+
+
+def to_json_lines(data: bytes, path: str = "<input>", partial: bool = False) -> bytes:
+    """A JSON array of records, or JSON values one after another (pretty-printed,
+    as the OTel Python ConsoleSpanExporter writes them), as JSON lines.
+
+    Input: the file's bytes; ``partial=True`` for a head cut off by the sniff
+    window (the complete records it holds are returned). Output: one compact
+    JSON value per line, in file order, so record N is "line" N for every later
+    step and in problem reports. Raises InputFormatError naming ``path`` and the
+    position when the (whole) text is not JSON.
+    """
+    from ..errors import InputFormatError
+
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    if text.startswith("[") and not partial:
+        try:
+            values = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InputFormatError(f"{path}: a JSON array that does not parse: {exc}") from None
+    else:
+        values = _concatenated(text, path, partial)
+    return b"\n".join(orjson.dumps(v) for v in values) + b"\n"
+
+
+def _concatenated(text: str, path: str, partial: bool) -> list:
+    """JSON values one after another (whitespace between), via json.raw_decode.
+
+    ``partial``: a truncated last value ends the list instead of raising (used
+    when only the head of a file is sniffed: the records inside a truncated
+    array are recovered from the array's opening).
+    """
+    import json
+
+    from ..errors import InputFormatError
+
+    dec = json.JSONDecoder()
+    out: list = []
+    pos, n = 0, len(text)
+    if partial and text.startswith("["):
+        # Records inside an array cut off by the sniff window.
+        pos = 1
+        while pos < n:
+            while pos < n and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= n or text[pos] == "]":
+                break
+            try:
+                value, pos = dec.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                break
+            out.append(value)
+        return out
+    while pos < n:
+        while pos < n and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= n:
+            break
+        try:
+            value, pos = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            if partial:
+                break
+            raise InputFormatError(f"{path}: not JSON at character {exc.pos} (line {exc.lineno}): {exc.msg}; expected JSON lines, a JSON array or JSON objects one after another") from None
+        out.append(value)
+    return out

@@ -23,6 +23,7 @@ from . import bodies
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines
 from ..schema import CANONICAL
 from .problems import BATCH_ERRORED, ERROR_BODY, UNKNOWN_SHAPE
+from .source import Format
 
 #: Wrapper keys that fill canonical columns instead of passing through.
 WRAPPER_CANONICAL = ("route", "timestamp", "trace_id", "span_id")
@@ -150,3 +151,50 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error", "_body_keys") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)
     return rows.lazy(), pl.concat(problems, how="vertical_relaxed")
+
+
+# --- Format declarations (sniffers per record: trace-formats.md §0, §7, §8, §11) ---
+
+_BODY_OBJECTS = {"chat.completion", "response", "text_completion"}
+_BODY_TYPES = {"message", "error", "completion"}
+_BODY_KEYS = {"choices", "candidates", "promptFeedback", "stopReason", "output", "stop_reason", "finish_reason", "done_reason", "generations", "results", "outputs", "completion", "generation", "completions"}
+
+
+def is_anthropic_batch(obj: dict) -> bool:
+    """``custom_id`` + ``result.type`` (trace-formats.md §8)."""
+    return "custom_id" in obj and isinstance(obj.get("result"), dict) and "type" in obj["result"]
+
+
+def is_openai_batch(obj: dict) -> bool:
+    """``custom_id`` + ``response`` or ``error`` (trace-formats.md §7)."""
+    return "custom_id" in obj and ("response" in obj or "error" in obj)
+
+
+def is_response_body(obj: dict) -> bool:
+    """A bare provider body (§0 detect row), or ``{"response": {...}, ...}``."""
+    if isinstance(obj.get("response"), dict):
+        return True
+    return obj.get("object") in _BODY_OBJECTS or obj.get("type") in _BODY_TYPES or bool(set(obj) & _BODY_KEYS)
+
+
+FORMATS = [
+    Format(
+        "anthropic-batch",
+        "Anthropic Message Batches results: JSON lines with custom_id and result.type",
+        lambda src: read(src.path, "anthropic-batch", src.data),
+        record=is_anthropic_batch,
+    ),
+    Format(
+        "openai-batch",
+        "OpenAI Batch output: JSON lines with custom_id and response.{status_code, body} or error",
+        lambda src: read(src.path, "openai-batch", src.data),
+        record=is_openai_batch,
+    ),
+    Format(
+        "responses",
+        "provider response bodies (OpenAI Chat / Responses / completions, Anthropic, Gemini, Bedrock, Cohere, Ollama), "
+        "bare or wrapped as {request, response, ...}",
+        lambda src: read(src.path, "responses", src.data),
+        record=is_response_body,
+    ),
+]

@@ -20,6 +20,7 @@ from ..schema import CANONICAL, REQUIRED_FLAT, TOOL_CALL, TOOL_SCHEMA
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode
 from .problems import BAD_VALUE
 from .responses import parse_timestamp
+from .source import CSV, JSONL, PARQUET, Format, Source
 
 _TRUE = ["true", "1", "yes", "t", "y"]
 _FALSE = ["false", "0", "no", "f", "n"]
@@ -88,7 +89,7 @@ def _typed(lf: pl.LazyFrame, path: str, text_columns: bool) -> tuple[pl.LazyFram
 def read(path: str, kind: str, mapping: dict[str, str], data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """Read a flat table.
 
-    Input: display path, ``kind`` in {"parquet", "csv", "jsonl"}, the ``--map``
+    Input: display path, ``kind`` (container) in {"parquet", "csv", "jsonl"}, the ``--map``
     mapping (canonical name -> source column), optional stdin bytes.
     Output: (LazyFrame with canonical columns typed where present plus all other
     columns untouched, problems DataFrame). Raises MissingColumnError when a
@@ -120,3 +121,18 @@ def read(path: str, kind: str, mapping: dict[str, str], data: bytes | None = Non
         problems.append(bad)
     lf = lf.with_columns(pl.lit(path).alias("source_file"))
     return lf, (pl.concat(problems, how="vertical_relaxed") if problems else pl.DataFrame())
+
+
+def _read_source(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    return read(src.path, src.container, src.mapping, src.data)
+
+
+FORMATS = [
+    Format(
+        "table",
+        "flat table with canonical column names (output_text, provider_stop_reason, ...; --map renames): "
+        "Parquet (magic PAR1), CSV (header line) or JSON lines of flat objects",
+        _read_source,
+        containers=(PARQUET, CSV, JSONL),
+    )
+]
