@@ -66,6 +66,8 @@ def report_problems(report: stoptriage.IngestReport, quiet: bool) -> None:
         return
     for path, fmt in report.formats.items():
         err_console.print(f"stoptriage: {path}: read as {fmt}")
+    for row in report.skipped.iter_rows(named=True):
+        err_console.print(f"stoptriage: {row['source_file']}: {row['reason']}", markup=False)
     failures = report.failures
     for row in failures.head(MAX_PROBLEM_LINES).iter_rows(named=True):
         err_console.print(f"stoptriage: {row['source_file']}:{row['source_line']}: {row['kind']}: {row['reason']}", markup=False)

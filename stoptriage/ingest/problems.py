@@ -22,9 +22,12 @@ ERROR_BODY = "error_body"
 BATCH_ERRORED = "batch_errored"
 BAD_VALUE = "bad_value"
 BLANK = "blank_line"
-
+#: Records of a readable format that are not model calls (non-LLM spans, other
+#: run types): one summary row per file, ``source_line`` null, the reason giving
+#: the count (and kinds). Counted, never an error (issue 3).
+SKIPPED = "not_a_model_call"
 #: Kinds that are informational only: never counted as failures by ``--strict``.
-INFO_KINDS = frozenset({BLANK})
+INFO_KINDS = frozenset({BLANK, SKIPPED})
 
 
 @dataclass
@@ -52,5 +55,10 @@ class IngestReport:
         return self.problems.filter(~pl.col("kind").is_in(list(INFO_KINDS)))
 
     def counts(self) -> Counter:
-        """Problem count per kind."""
-        return Counter(dict(self.problems.group_by("kind").len().iter_rows()))
+        """Problem count per kind (records not read; ``not_a_model_call`` summaries excluded)."""
+        return Counter(dict(self.problems.filter(pl.col("kind") != SKIPPED).group_by("kind").len().iter_rows()))
+
+    @property
+    def skipped(self) -> pl.DataFrame:
+        """The ``not_a_model_call`` summary rows (source_file, reason)."""
+        return self.problems.filter(pl.col("kind") == SKIPPED).select("source_file", "reason")

@@ -1,0 +1,1 @@
+"""Span convention extractor stub (see spans.py): filled in by issue 3's work."""
