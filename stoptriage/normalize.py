@@ -17,6 +17,8 @@ which maps to ``tool_call``. OpenAI Chat ``stop`` with tool calls is NOT rewritt
 Chat has a ``tool_calls`` value, so that pair stays visible as a disagreement
 (``hidden_tool_call``, G1).
 A value with no row is ``other`` (never a clean stop); no value is ``unknown``.
+A stream with no stop value keys on its ``stop_detail`` (``stream_incomplete``,
+``stream_error``), so a cut-off capture reads ``aborted``, never ``stop`` or ``unknown``.
 Gemini enum numbers beyond 5 map to ``other``: the Gemini API and Vertex AI
 number their later values differently, so a number alone does not say which.
 """
@@ -29,6 +31,11 @@ from importlib import resources
 import polars as pl
 
 from .schema import STOP_REASON_ENUM
+
+#: ``stop_detail`` values the stream reader sets when a stream carries no stop
+#: value: it ended without its terminal event (-> ``aborted``), or with an error
+#: event (-> ``error``). Rows in data/stop_reasons.csv map them (stop-reasons.md §1.2).
+STREAM_DETAILS = ("stream_incomplete", "stream_error")
 
 
 @lru_cache(maxsize=1)
@@ -55,6 +62,8 @@ def stop_key() -> pl.Expr:
         .then(pl.concat_str([raw, pl.lit(":"), detail]))
         .when(raw.is_null() & detail.is_not_null() & (pl.col("provider") == "gemini"))
         .then(pl.lit("prompt_blocked"))
+        .when(raw.is_null() & detail.is_in(list(STREAM_DETAILS)))
+        .then(detail)
         .otherwise(raw)
     )
 

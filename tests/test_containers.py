@@ -1,0 +1,74 @@
+"""Containers and the format registry: a file's layout (JSON lines, JSON array,
+pretty objects one after another) does not change what is read, and every
+registered format is listed with how it is recognised."""
+
+from __future__ import annotations
+
+import orjson
+import polars as pl
+import pytest
+
+import stoptriage
+from conftest import FIXTURES
+from stoptriage.errors import InputFormatError
+from stoptriage.ingest import FORMATS, SNIFF_ORDER, container_of, read_one
+from stoptriage.ingest.jsonl import to_json_lines
+
+KEY = ["source_line", "provider_stop_reason", "output_text"]
+
+
+def bodies() -> list[dict]:
+    return [orjson.loads(l) for l in (FIXTURES / "anthropic_messages.jsonl").read_bytes().splitlines() if l.strip()]
+
+
+def read_rows(path) -> pl.DataFrame:
+    return stoptriage.read([path])[0].select(KEY).collect()
+
+
+def test_json_array_reads_like_json_lines(tmp_path):
+    arr = tmp_path / "export.json"
+    arr.write_bytes(orjson.dumps(bodies(), option=orjson.OPT_INDENT_2))
+    got = read_rows(arr)
+    want = read_rows(FIXTURES / "anthropic_messages.jsonl")
+    assert got.height == 5
+    # record N of the array is "line" N
+    assert got.equals(want)
+
+
+def test_concatenated_pretty_objects_read_like_json_lines(tmp_path):
+    p = tmp_path / "console.txt"
+    p.write_bytes(b"\n".join(orjson.dumps(b, option=orjson.OPT_INDENT_2) for b in bodies()))
+    assert container_of(p.read_bytes()[:200]) == "json"
+    assert read_rows(p).equals(read_rows(FIXTURES / "anthropic_messages.jsonl"))
+
+
+def test_broken_json_array_names_the_file(tmp_path):
+    p = tmp_path / "cut.json"
+    p.write_bytes(orjson.dumps(bodies())[:-40])
+    with pytest.raises(InputFormatError, match="cut.json"):
+        read_one(str(p))
+
+
+def test_partial_head_of_an_array_gives_its_complete_records():
+    data = orjson.dumps(bodies())
+    lines = to_json_lines(data[: len(data) // 2], partial=True).splitlines()
+    assert 1 <= len(lines) < 5
+    assert orjson.loads(lines[0])["id"] == "msg_fx001"
+
+
+def test_protobuf_like_binary_is_rejected_clearly(tmp_path):
+    p = tmp_path / "traces.pb"
+    p.write_bytes(b"\x0a\x8f\x02\x0a\x00\x12\x04span" * 10)
+    with pytest.raises(InputFormatError, match="protobuf"):
+        read_one(str(p))
+
+
+def test_every_registered_format_is_in_sniff_order_and_listed():
+    assert list(FORMATS) == [n for n in SNIFF_ORDER if n in FORMATS]
+    for name, fmt in FORMATS.items():
+        assert fmt.recognised_by and fmt.containers, name
+
+
+def test_forced_format_that_cannot_read_the_container(tmp_path):
+    with pytest.raises(InputFormatError, match="cannot be read as responses"):
+        read_one(str(FIXTURES / "flat.parquet"), input_format="responses")
