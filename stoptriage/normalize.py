@@ -18,7 +18,8 @@ Chat has a ``tool_calls`` value, so that pair stays visible as a disagreement
 (``hidden_tool_call``, G1).
 A value with no row is ``other`` (never a clean stop); no value is ``unknown``.
 A stream with no stop value keys on its ``stop_detail`` (``stream_incomplete``,
-``stream_error``), so a cut-off capture reads ``aborted``, never ``stop`` or ``unknown``.
+``stream_error``, ``guardrail_intervened``), so a cut-off capture reads ``aborted``,
+never ``stop`` or ``unknown``.
 Gemini enum numbers beyond 5 map to ``other``: the Gemini API and Vertex AI
 number their later values differently, so a number alone does not say which.
 """
@@ -35,7 +36,9 @@ from .schema import STOP_REASON_ENUM
 #: ``stop_detail`` values the stream reader sets when a stream carries no stop
 #: value: it ended without its terminal event (-> ``aborted``), or with an error
 #: event (-> ``error``). Rows in data/stop_reasons.csv map them (stop-reasons.md §1.2).
-STREAM_DETAILS = ("stream_incomplete", "stream_error")
+#: A Bedrock Titan stream blocked by a guardrail sends no completionReason, only
+#: ``amazon-bedrock-guardrailAction: INTERVENED`` (-> ``guardrail_intervened``).
+DETAIL_KEYS = ("stream_incomplete", "stream_error", "guardrail_intervened")
 
 
 @lru_cache(maxsize=1)
@@ -60,10 +63,10 @@ def stop_key() -> pl.Expr:
         .then(pl.concat_str([raw, pl.lit("+tool_calls")]))
         .when((raw == "incomplete") & detail.is_not_null())
         .then(pl.concat_str([raw, pl.lit(":"), detail]))
+        .when(raw.is_null() & detail.is_in(list(DETAIL_KEYS)))
+        .then(detail)
         .when(raw.is_null() & detail.is_not_null() & (pl.col("provider") == "gemini"))
         .then(pl.lit("prompt_blocked"))
-        .when(raw.is_null() & detail.is_in(list(STREAM_DETAILS)))
-        .then(detail)
         .otherwise(raw)
     )
 
