@@ -36,6 +36,10 @@ from .schema import STOP_REASON_ENUM
 #: ``stop_detail`` values the stream reader sets when a stream carries no stop
 #: value: it ended without its terminal event (-> ``aborted``), or with an error
 #: event (-> ``error``). Rows in data/stop_reasons.csv map them (stop-reasons.md §1.2).
+#: How exporters spell the Gemini provider (ours, OTel gen_ai.provider.name,
+#: OpenInference llm.provider / llm.system).
+GEMINI_PROVIDERS = ("gemini", "google", "gcp.gemini", "gcp.vertex_ai", "gcp.gen_ai", "vertexai", "vertex_ai")
+
 #: A Bedrock Titan stream blocked by a guardrail sends no completionReason, only
 #: ``amazon-bedrock-guardrailAction: INTERVENED`` (-> ``guardrail_intervened``).
 DETAIL_KEYS = ("stream_incomplete", "stream_error", "guardrail_intervened")
@@ -55,9 +59,9 @@ def stop_key() -> pl.Expr:
     detail = pl.col("stop_detail")
     has_calls = pl.col("tool_calls").list.len().fill_null(0) > 0
     # APIs with no tool-call stop value declare calls by output item type (G2, G11).
-    declared_by_item = ((pl.col("provider") == "openai") & (raw == "completed")) | (
-        (pl.col("provider") == "gemini") & raw.is_in(["STOP", "1"])
-    )
+    # Keyed on the value alone: exporters name the provider by host (azure, google,
+    # aws, gcp.vertex_ai ...), and no other API sends these values.
+    declared_by_item = raw.is_in(["completed", "STOP", "1"])
     return (
         pl.when(has_calls & declared_by_item)
         .then(pl.concat_str([raw, pl.lit("+tool_calls")]))
@@ -65,7 +69,7 @@ def stop_key() -> pl.Expr:
         .then(pl.concat_str([raw, pl.lit(":"), detail]))
         .when(raw.is_null() & detail.is_in(list(DETAIL_KEYS)))
         .then(detail)
-        .when(raw.is_null() & detail.is_not_null() & (pl.col("provider") == "gemini"))
+        .when(raw.is_null() & detail.is_not_null() & pl.col("provider").is_in(GEMINI_PROVIDERS))
         .then(pl.lit("prompt_blocked"))
         .otherwise(raw)
     )
