@@ -177,12 +177,13 @@ def _columns_format(names: set[str], mapping: dict[str, str]) -> str:
     return "table"
 
 
-def detect_format(container: str, head: bytes, path: str | None, mapping: dict[str, str] | None = None) -> str:
+def detect_format(container: str, head: bytes, path: str | None, mapping: dict[str, str] | None = None, data: bytes | None = None) -> str:
     """Format name of a file, given its container and first bytes.
 
     Input: a container (see :func:`container_of`), up to :data:`SNIFF_BYTES` of
     the file as JSON lines when the container is JSON lines or converted JSON,
-    the path (for Parquet schemas / SQLite tables; None for stdin). Output: a key
+    the path (for Parquet schemas / SQLite tables; None for stdin, whose bytes
+    may be passed as ``data`` for a SQLite file). Output: a key
     of :data:`FORMATS`. Raises InputFormatError when no format recognises it.
     """
     mapping = mapping or {}
@@ -196,10 +197,16 @@ def detect_format(container: str, head: bytes, path: str | None, mapping: dict[s
         return _columns_format(names, mapping)
     if container == SQLITE:
         tables: set[str] = set()
-        if path is not None:
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if path is not None or data is not None:
+            if path is not None:
+                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            else:
+                con = sqlite3.connect(":memory:")
+                con.deserialize(data)
             try:
                 tables = {r[0] for r in con.execute("select name from sqlite_master where type in ('table','view')")}
+            except sqlite3.DatabaseError as exc:
+                raise InputFormatError(f"a SQLite file that cannot be read ({exc})") from None
             finally:
                 con.close()
         for name, fmt in FORMATS.items():
@@ -258,7 +265,7 @@ def read_one(path: str, input_format: str | None = None, mapping: dict[str, str]
                     data = fh.read()
             data = to_json_lines(data, display)
             head = data[:SNIFF_BYTES]
-        sniffed = input_format or detect_format(container, head, None if path == STDIN else path, mapping)
+        sniffed = input_format or detect_format(container, head, None if path == STDIN else path, mapping, data)
     except InputFormatError as exc:
         raise InputFormatError(f"{display}: {exc}") from None
     fmt = FORMATS[sniffed]

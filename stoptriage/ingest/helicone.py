@@ -43,7 +43,8 @@ import re
 import orjson
 import polars as pl
 
-from .gemini_batch import extract_embedded, pick
+from .embedded import extract_embedded
+from .jsonl import pick
 from .jsonl import RAW, jp, key_path, line_problems, read_checked_lines
 from .problems import ERROR_BODY, PROBLEM_SCHEMA, UNKNOWN_SHAPE
 from .responses import parse_timestamp

@@ -193,3 +193,34 @@ def _concatenated(text: str, path: str, partial: bool) -> list:
             raise InputFormatError(f"{path}: not JSON at character {exc.pos} (line {exc.lineno}): {exc.msg}; expected JSON lines, a JSON array or JSON objects one after another") from None
         out.append(value)
     return out
+
+
+def pick(expr: pl.Expr, fields: dict[str, tuple[str, ...]]) -> pl.Expr:
+    """Several fields of each JSON line in one orjson parse (``map_batches``).
+
+    Input: ``expr`` (str, one JSON object per row); ``fields``: output name ->
+    key path (``("metadata", "user_api_key_alias")``). Output: a struct of String
+    fields: a string value as is, a number / bool as its JSON text, an object or
+    array as compact JSON text, null when the path is missing, null or the line
+    is not JSON (never an error). The same values as :func:`jsonl.jp` gives, at
+    one parse per line instead of one per field.
+    """
+    dtype = pl.Struct({name: pl.String for name in fields})
+    items = list(fields.items())
+
+    def batch(s: pl.Series) -> pl.Series:
+        columns: list[list[str | None]] = [[] for _ in items]
+        for line in s.to_list():
+            try:
+                value = orjson.loads(line) if line else None
+            except orjson.JSONDecodeError:
+                value = None
+            for column, (_, path) in zip(columns, items):
+                v = value
+                for key in path:
+                    v = v.get(key) if isinstance(v, dict) else None
+                column.append(v if v is None or isinstance(v, str) else orjson.dumps(v).decode())
+        frame = pl.DataFrame({name: col for (name, _), col in zip(items, columns)}, schema={name: pl.String for name, _ in items})
+        return frame.to_struct(s.name)
+
+    return expr.map_batches(batch, return_dtype=dtype)

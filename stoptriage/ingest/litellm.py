@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from .gemini_batch import extract_embedded, pick
+from .embedded import extract_embedded
+from .jsonl import pick
 from .jsonl import RAW, jp, line_problems, read_checked_lines
 from .problems import ERROR_BODY, SKIPPED, UNKNOWN_SHAPE
 from .responses import parse_timestamp

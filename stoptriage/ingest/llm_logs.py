@@ -55,7 +55,7 @@ import polars as pl
 from ..errors import InputFileError
 from ..schema import TOOL_CALL, TOOL_SCHEMA
 from . import bodies
-from .gemini_batch import body_problems, record_problems
+from .embedded import body_problems, record_problems
 from .jsonl import jp
 from .problems import ERROR_BODY, PROBLEM_SCHEMA
 from .responses import parse_timestamp
