@@ -48,7 +48,7 @@ NORMAL = {
 }
 
 #: 1-based line numbers (in the written file) of the deliberately bad lines.
-BAD_LINES = {38: "malformed_json", 97: "blank_line", 151: "error_body", 212: "text_completion"}
+BAD_LINES = {38: "malformed_json", 97: "blank_line", 151: "error_body", 212: "embedding"}
 
 
 def cases(rng: random.Random) -> list[tuple[str, str, str]]:

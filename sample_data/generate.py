@@ -45,13 +45,13 @@ def bad_line(kind: str, ts: str) -> str:
                            "messages": [{"role": "user", "content": "Summarize the attached memo."}]},
                "response": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}
         return dumps(rec)
-    rec = {"route": "support-chat", "timestamp": ts, "trace_id": "tr-bad-text-completion",
-           "request": {"model": "gpt-3.5-turbo-instruct", "prompt": "Greet a returning customer.", "max_tokens": 40},
-           "response": {"id": "cmpl-legacy01", "object": "text_completion", "created": 1772450000,
-                        "model": "gpt-3.5-turbo-instruct",
-                        "choices": [{"text": "Welcome back! It's great to see you again.", "index": 0,
-                                     "logprobs": None, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21}}}
+    # An embeddings response logged by the same proxy: not a model answer, so
+    # it is reported as a body of a shape stoptriage does not read.
+    rec = {"route": "support-chat", "timestamp": ts, "trace_id": "tr-bad-embedding",
+           "request": {"model": "text-embedding-3-small", "input": "Greet a returning customer."},
+           "response": {"object": "list", "model": "text-embedding-3-small",
+                        "data": [{"object": "embedding", "index": 0, "embedding": [0.0123, -0.0456, 0.0789]}],
+                        "usage": {"prompt_tokens": 5, "total_tokens": 5}}}
     return dumps(rec)
 
 

@@ -61,7 +61,9 @@ def stop_key() -> pl.Expr:
     # APIs with no tool-call stop value declare calls by output item type (G2, G11).
     # Keyed on the value alone: exporters name the provider by host (azure, google,
     # aws, gcp.vertex_ai ...), and no other API sends these values.
-    declared_by_item = raw.is_in(["completed", "STOP", "1"])
+    # The google-genai OTel instrumentation lowercases Gemini's values (stop-reasons.md §6),
+    # but a lowercase ``stop`` is OpenAI's too, where it must stay ``stop`` (G1).
+    declared_by_item = raw.is_in(["completed", "STOP", "1"]) | ((raw == "stop") & pl.col("provider").is_in(GEMINI_PROVIDERS))
     return (
         pl.when(has_calls & declared_by_item)
         .then(pl.concat_str([raw, pl.lit("+tool_calls")]))
