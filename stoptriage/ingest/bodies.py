@@ -1,10 +1,29 @@
-"""Raw provider response bodies -> canonical columns, for the five APIs of this release.
+"""Raw provider response bodies -> canonical columns, one :class:`ApiSpec` per API.
 
 Input of :func:`extract`: a LazyFrame with ``_rid`` (row id), ``_body`` (the
 response body as JSON text) and ``_req`` (the request body as JSON text, nullable).
 Each API is described by an :class:`ApiSpec` (JSONPaths, read off the providers'
-SDK types; see shared/reference/trace-formats.md §0 and stop-reasons.md §1–3), so
-adding an API is adding a spec, not a code path.
+SDK types and API references; see shared/reference/trace-formats.md §0 and
+stop-reasons.md §1–4), so adding an API is adding a spec, not a code path.
+
+APIs read (``_api`` name: body shape):
+
+* ``openai_chat``, ``openai_responses`` — OpenAI Chat Completions / Responses
+  (and OpenAI-compatible servers);
+* ``openai_completions`` — legacy text completions (``object: "text_completion"``,
+  ``choices[].text``), also from OpenAI-compatible servers and Bedrock endpoints;
+* ``anthropic_messages`` — Messages, direct or through Bedrock InvokeModel;
+* ``anthropic_completions`` — legacy Text Completions (``type: "completion"``),
+  direct or through Bedrock InvokeModel;
+* ``gemini`` — generateContent;
+* ``bedrock_converse`` — Converse, and Nova through InvokeModel (same body);
+* ``bedrock_titan``, ``bedrock_meta``, ``bedrock_mistral``, ``bedrock_cohere``,
+  ``bedrock_ai21`` — InvokeModel bodies of Amazon Titan Text, Meta Llama, Mistral,
+  Cohere Command (generate) and AI21 Jurassic-2;
+* ``cohere_v1``, ``cohere_v2`` — Cohere Chat v1 (top-level ``text``) and v2
+  (``message.content[]``), direct or through Bedrock;
+* ``ollama_chat``, ``ollama_generate`` — Ollama native ``/api/chat`` and
+  ``/api/generate``.
 
 Which API a body is comes from its own keys (:func:`detect_api`), never from the
 file name. Bodies of another shape get ``_api = "unknown"``; HTTP error bodies get
@@ -13,7 +32,7 @@ file name. Bodies of another shape get ``_api = "unknown"``; HTTP error bodies g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import polars as pl
@@ -30,25 +49,65 @@ OPENAI_RESPONSES = "openai_responses"
 ANTHROPIC_MESSAGES = "anthropic_messages"
 GEMINI = "gemini"
 BEDROCK_CONVERSE = "bedrock_converse"
+OPENAI_COMPLETIONS = "openai_completions"
+ANTHROPIC_COMPLETIONS = "anthropic_completions"
+COHERE_V1 = "cohere_v1"
+COHERE_V2 = "cohere_v2"
+OLLAMA_CHAT = "ollama_chat"
+OLLAMA_GENERATE = "ollama_generate"
+BEDROCK_TITAN = "bedrock_titan"
+BEDROCK_META = "bedrock_meta"
+BEDROCK_MISTRAL = "bedrock_mistral"
+BEDROCK_COHERE = "bedrock_cohere"
+BEDROCK_AI21 = "bedrock_ai21"
 ERROR = "error"
 UNKNOWN = "unknown"
 
 
 def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
-    """Which API a response body is, from its keys (trace-formats.md §0, §11).
+    """Which API a response body is, from its own keys (trace-formats.md §0, §11).
 
     Input: ``body`` (str JSON) and optionally ``keys`` (list[str], the body's
     top-level keys, when ingest already has them: saves a JSON parse per check).
     Output: str, one of the API names above, ``"error"`` for an HTTP error body
-    (``{"type":"error",...}`` or a top-level ``error`` object without output), or
-    ``"unknown"``. OpenAI text completions (``object: "text_completion"``) are
-    ``unknown`` in this release.
+    (``{"type":"error",...}`` or a top-level ``error`` without output), or
+    ``"unknown"`` (never null). Errors: none.
+
+    First match wins, in this order (markers from each API's documented body;
+    stop-reasons.md §1–4 and the providers' API references for the InvokeModel
+    families, which the references do not cover):
+
+    1. ``object == "response"`` -> openai_responses;
+    2. ``type == "error"`` or an ``error`` key without ``choices``/``candidates`` -> error;
+    3. ``object == "chat.completion"``, or no ``object`` and ``choices[0].message`` -> openai_chat;
+    4. ``object`` in {``text_completion``, ``text.completion``}, or no ``object`` and
+       ``choices[0].text`` -> openai_completions;
+    5. ``type == "message"`` -> anthropic_messages; ``type == "completion"`` -> anthropic_completions;
+    6. ``candidates`` / ``promptFeedback`` -> gemini;
+    7. ``stopReason`` or ``output.message`` -> bedrock_converse (Nova InvokeModel included);
+    8. ``done`` / ``done_reason`` and ``model``, with ``message`` -> ollama_chat, with
+       ``response`` -> ollama_generate;
+    9. ``id``, ``finish_reason`` and ``message`` -> cohere_v2; ``text`` with ``generation_id`` /
+       ``response_id`` -> cohere_v1;
+    10. ``inputTextTokenCount`` or ``results[0].completionReason`` -> bedrock_titan;
+        ``generation`` with ``stop_reason`` / ``generation_token_count`` -> bedrock_meta;
+        ``outputs[0].text`` / ``outputs[0].stop_reason`` -> bedrock_mistral;
+        ``generations[0].finish_reason`` -> bedrock_cohere; ``completions[0].data`` -> bedrock_ai21.
+
+    The early rules are the ones of the first five APIs, unchanged: later rules only
+    see bodies that used to be ``unknown``. Later markers are pairs of keys, not one
+    generic key, so framework outputs that merely share a key name (LangChain's
+    ``generations``, a ``{"text", "finish_reason"}`` dict) stay ``unknown``.
     """
 
     def has(key: str) -> pl.Expr:
         if keys is not None:
             return pl.col(keys).list.contains(key).fill_null(False)
         return jp(body, f"$.{key}").is_not_null()
+
+    def at(key: str, rest: str) -> pl.Expr:
+        # ``$.key<rest>`` present; parsed only where ``key`` is (cheap when keys are known).
+        return pl.when(has(key)).then(jp(body, f"$.{key}{rest}").is_not_null()).otherwise(False)
 
     if keys is not None:
         # One parse for the scalar markers; the key checks need none.
@@ -62,33 +121,51 @@ def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
         obj, typ = jp(body, "$.object"), jp(body, "$.type")
         has_error = jp(body, "$.error").is_not_null()
     # Same shape tests in both modes; has() only skips the parse when keys are known.
-    chat_shaped = has("choices") & jp(body, "$.choices[0].message").is_not_null()
-    bedrock_shaped = has("stopReason") | (has("output") & jp(body, "$.output.message").is_not_null())
+    chat_shaped = at("choices", "[0].message")
+    completion_shaped = at("choices", "[0].text")
+    bedrock_shaped = has("stopReason") | at("output", ".message")
     has_choices = has("choices")
     has_candidates = has("candidates") | has("promptFeedback")
-    return (
-        pl.when(obj == "response")
-        .then(pl.lit(OPENAI_RESPONSES))
-        .when((typ == "error") | (has_error & ~has_choices & ~has_candidates))
-        .then(pl.lit(ERROR))
-        .when((obj == "chat.completion") | (obj.is_null() & chat_shaped))
-        .then(pl.lit(OPENAI_CHAT))
-        .when(typ == "message")
-        .then(pl.lit(ANTHROPIC_MESSAGES))
-        .when(has_candidates)
-        .then(pl.lit(GEMINI))
-        .when(bedrock_shaped)
-        .then(pl.lit(BEDROCK_CONVERSE))
-        .otherwise(pl.lit(UNKNOWN))
-    )
+    ollama = (has("done") | has("done_reason")) & has("model")
+    rules: list[tuple[pl.Expr, str]] = [
+        (obj == "response", OPENAI_RESPONSES),
+        ((typ == "error") | (has_error & ~has_choices & ~has_candidates), ERROR),
+        ((obj == "chat.completion") | (obj.is_null() & chat_shaped), OPENAI_CHAT),
+        (obj.is_in(["text_completion", "text.completion"]) | (obj.is_null() & completion_shaped), OPENAI_COMPLETIONS),
+        (typ == "message", ANTHROPIC_MESSAGES),
+        (typ == "completion", ANTHROPIC_COMPLETIONS),
+        (has_candidates, GEMINI),
+        (bedrock_shaped, BEDROCK_CONVERSE),
+        (ollama & has("message"), OLLAMA_CHAT),
+        (ollama & has("response"), OLLAMA_GENERATE),
+        (has("finish_reason") & has("message") & has("id"), COHERE_V2),
+        (has("text") & (has("generation_id") | has("response_id")), COHERE_V1),
+        (has("inputTextTokenCount") | at("results", "[0].completionReason"), BEDROCK_TITAN),
+        (has("generation") & (has("stop_reason") | has("generation_token_count")), BEDROCK_META),
+        (at("outputs", "[0].text") | at("outputs", "[0].stop_reason"), BEDROCK_MISTRAL),
+        (at("generations", "[0].finish_reason"), BEDROCK_COHERE),
+        (at("completions", "[0].data"), BEDROCK_AI21),
+    ]
+    out = pl.when(rules[0][0]).then(pl.lit(rules[0][1]))
+    for cond, name in rules[1:]:
+        out = out.when(cond).then(pl.lit(name))
+    return out.otherwise(pl.lit(UNKNOWN))
 
 
 def error_reason(body: str = "_body") -> pl.Expr:
-    """One-line description of an HTTP error body: ``<type or code>: <message>``."""
+    """One-line description of an HTTP error body: ``HTTP error body: <type or code>: <message>``.
+
+    Input: ``body`` (str JSON). Output: str. ``error`` may be an object (OpenAI,
+    Anthropic, Gemini: ``type`` / ``code`` / ``status`` + ``message``) or a plain
+    string (Ollama ``{"error": "model ... not found"}``), which is the message.
+    The message is cut to 200 characters.
+    """
+    err = jp(body, "$.error")
+    err_text = pl.when(~err.str.starts_with("{")).then(err)
     kind = pl.coalesce(
         jp(body, "$.error.type"), jp(body, "$.error.code"), jp(body, "$.error.status"), pl.lit("error")
     )
-    msg = pl.coalesce(jp(body, "$.error.message"), jp(body, "$.message"), pl.lit(""))
+    msg = pl.coalesce(jp(body, "$.error.message"), jp(body, "$.message"), err_text, pl.lit(""))
     return pl.concat_str([pl.lit("HTTP error body: "), kind, pl.lit(": "), msg.str.slice(0, 200)])
 
 
@@ -124,15 +201,32 @@ class Tools:
 
 @dataclass(frozen=True)
 class ApiSpec:
-    """Where one API keeps each canonical field (JSONPaths on body / request)."""
+    """Where one API keeps each canonical field (JSONPaths on body / request).
+
+    ``name`` / ``provider``: the ``_api`` name and the ``provider`` column value
+    (providers' own spelling). ``stop``: path of the raw stop value (kept as sent,
+    numbers as decimal text). ``model``: path of the model id, else the request's
+    ``model`` (InvokeModel bodies name no model). Output text is the ``text`` path,
+    then the text pieces of ``parts`` and of ``text_parts``, concatenated.
+    ``parts``: the array holding tool calls (and text pieces when its ``text`` is
+    set); ``text_parts``: a second array read for text only (an API that keeps text
+    and tool calls in separate arrays). ``output_tokens``: paths summed (e.g.
+    visible + thinking); ``output_tokens_fallback``: paths tried in order when none
+    of those is present (e.g. billed units when the real count is missing).
+    ``req_max_tokens`` / ``body_max_tokens``: first present wins, a value <= 0 is no
+    cap. ``expects_json`` / ``after_tool_result``: request predicates (null when the
+    row has no request). ``tools``: tool definitions in the request.
+    """
 
     name: str
     provider: str
     stop: str
-    model: str
-    parts: Parts
-    output_tokens: tuple[str, ...]
-    req_max_tokens: tuple[str, ...]
+    model: str | None = None
+    output_tokens: tuple[str, ...] = ()
+    req_max_tokens: tuple[str, ...] = ()
+    parts: Parts | None = None
+    text_parts: Parts | None = None
+    output_tokens_fallback: tuple[str, ...] = ()
     stop_detail: str | None = None
     text: str | None = None
     refusal: str | None = None
@@ -189,6 +283,17 @@ def _gemini_json(req: pl.Expr, body: pl.Expr) -> pl.Expr:
         jp(req, "$.generation_config.response_schema"),
     )
     return (mime == "application/json").fill_null(False) | schema.is_not_null()
+
+
+def _ollama_json(req: pl.Expr, body: pl.Expr) -> pl.Expr:
+    """Ollama ``format``: ``"json"`` or a JSON schema object asks for JSON; ``""`` / absent does not."""
+    fmt = jp(req, "$.format")
+    return (fmt == "json") | fmt.str.starts_with("{")
+
+
+def _every(e: pl.Expr) -> pl.Expr:
+    """Every element of a tool-call array is a tool call."""
+    return pl.lit(True)
 
 
 SPECS: dict[str, ApiSpec] = {
@@ -299,6 +404,151 @@ SPECS: dict[str, ApiSpec] = {
         after_tool_result=_last_has("$.messages[-1:].content[?(@.toolResult)]"),
         tools=(Tools("$.toolConfig.tools", ".toolSpec.name", ".toolSpec.inputSchema.json"),),
     ),
+    # Legacy text completions: OpenAI /v1/completions and OpenAI-compatible servers
+    # (finish_reason stop / length / content_filter: stop-reasons.md 2.1).
+    OPENAI_COMPLETIONS: ApiSpec(
+        name=OPENAI_COMPLETIONS,
+        provider="openai",
+        stop="$.choices[0].finish_reason",
+        model="$.model",
+        response_id="$.id",
+        created_unix="$.created",
+        text="$.choices[0].text",
+        output_tokens=("$.usage.completion_tokens",),
+        req_max_tokens=("$.max_tokens",),
+    ),
+    # Anthropic Text Completions (POST /v1/complete; also Bedrock InvokeModel with a
+    # `prompt` request): stop_reason stop_sequence / max_tokens; no usage in the body.
+    ANTHROPIC_COMPLETIONS: ApiSpec(
+        name=ANTHROPIC_COMPLETIONS,
+        provider="anthropic",
+        stop="$.stop_reason",
+        model="$.model",
+        response_id="$.id",
+        text="$.completion",
+        req_max_tokens=("$.max_tokens_to_sample",),
+    ),
+    # Cohere Chat v1 (stop-reasons.md 4): top-level text, tool_calls [{name, parameters}].
+    COHERE_V1: ApiSpec(
+        name=COHERE_V1,
+        provider="cohere",
+        stop="$.finish_reason",
+        response_id="$.response_id",
+        text="$.text",
+        parts=Parts(path="$.tool_calls", dtype=pl.List(pl.Struct({"name": S})), is_tool=_every, args_rel=".parameters"),
+        output_tokens=("$.meta.tokens.output_tokens",),
+        output_tokens_fallback=("$.meta.billed_units.output_tokens",),
+        req_max_tokens=("$.max_tokens",),
+        expects_json=_json_format("$.response_format.type"),
+        after_tool_result=_last_has("$.tool_results[0]"),
+    ),
+    # Cohere Chat v2 (stop-reasons.md 4): message.content[] text parts and
+    # message.tool_calls[] in the OpenAI shape (arguments a JSON string).
+    COHERE_V2: ApiSpec(
+        name=COHERE_V2,
+        provider="cohere",
+        stop="$.finish_reason",
+        response_id="$.id",
+        text_parts=Parts(
+            path="$.message.content", dtype=pl.List(pl.Struct({"type": S, "text": S})), text=_typed("text", "text")
+        ),
+        parts=Parts(
+            path="$.message.tool_calls",
+            dtype=pl.List(pl.Struct({"id": S, "type": S})),
+            is_tool=_every,
+            name_rel=".function.name",
+            args_rel=".function.arguments",
+        ),
+        output_tokens=("$.usage.tokens.output_tokens",),
+        output_tokens_fallback=("$.usage.billed_units.output_tokens",),
+        req_max_tokens=("$.max_tokens",),
+        expects_json=_json_format("$.response_format.type"),
+        after_tool_result=_last_role_is("$.messages", ["tool"]),
+        tools=(Tools("$.tools", ".function.name", ".function.parameters"),),
+    ),
+    # Ollama native /api/chat (stop-reasons.md 4, G10): done_reason; tool calls
+    # come under "stop" (G1); arguments are an object.
+    OLLAMA_CHAT: ApiSpec(
+        name=OLLAMA_CHAT,
+        provider="ollama",
+        stop="$.done_reason",
+        model="$.model",
+        created_iso="$.created_at",
+        text="$.message.content",
+        parts=Parts(
+            path="$.message.tool_calls",
+            dtype=pl.List(pl.Struct({"id": S})),
+            is_tool=_every,
+            name_rel=".function.name",
+            args_rel=".function.arguments",
+        ),
+        output_tokens=("$.eval_count",),
+        req_max_tokens=("$.options.num_predict",),
+        expects_json=_ollama_json,
+        after_tool_result=_last_role_is("$.messages", ["tool"]),
+        tools=(Tools("$.tools", ".function.name", ".function.parameters"),),
+    ),
+    # Ollama native /api/generate (stop-reasons.md 4).
+    OLLAMA_GENERATE: ApiSpec(
+        name=OLLAMA_GENERATE,
+        provider="ollama",
+        stop="$.done_reason",
+        model="$.model",
+        created_iso="$.created_at",
+        text="$.response",
+        output_tokens=("$.eval_count",),
+        req_max_tokens=("$.options.num_predict",),
+        expects_json=_ollama_json,
+    ),
+    # Bedrock InvokeModel, Amazon Titan Text: results[0].completionReason
+    # (AWS model-parameters-titan-text; not in the references).
+    BEDROCK_TITAN: ApiSpec(
+        name=BEDROCK_TITAN,
+        provider="bedrock",
+        stop="$.results[0].completionReason",
+        text="$.results[0].outputText",
+        output_tokens=("$.results[0].tokenCount",),
+        req_max_tokens=("$.textGenerationConfig.maxTokenCount",),
+    ),
+    # Bedrock InvokeModel, Meta Llama: stop_reason stop / length (AWS model-parameters-meta).
+    BEDROCK_META: ApiSpec(
+        name=BEDROCK_META,
+        provider="bedrock",
+        stop="$.stop_reason",
+        text="$.generation",
+        output_tokens=("$.generation_token_count",),
+        req_max_tokens=("$.max_gen_len",),
+    ),
+    # Bedrock InvokeModel, Mistral text completion: outputs[0].stop_reason (AWS
+    # model-parameters-mistral-text-completion); values as Mistral's (stop-reasons.md 4).
+    BEDROCK_MISTRAL: ApiSpec(
+        name=BEDROCK_MISTRAL,
+        provider="bedrock",
+        stop="$.outputs[0].stop_reason",
+        text="$.outputs[0].text",
+        req_max_tokens=("$.max_tokens",),
+    ),
+    # Bedrock InvokeModel, Cohere Command (generate): generations[0].finish_reason,
+    # Cohere's values (stop-reasons.md 4; AWS model-parameters-cohere-command).
+    BEDROCK_COHERE: ApiSpec(
+        name=BEDROCK_COHERE,
+        provider="bedrock",
+        stop="$.generations[0].finish_reason",
+        response_id="$.id",
+        text="$.generations[0].text",
+        req_max_tokens=("$.max_tokens",),
+    ),
+    # Bedrock InvokeModel, AI21 Jurassic-2: completions[0].finishReason.reason
+    # endoftext / length / stop (AI21 J2 complete API reference). Token counts are
+    # only the length of data.tokens: not read.
+    BEDROCK_AI21: ApiSpec(
+        name=BEDROCK_AI21,
+        provider="bedrock",
+        stop="$.completions[0].finishReason.reason",
+        response_id="$.id",
+        text="$.completions[0].data.text",
+        req_max_tokens=("$.maxTokens",),
+    ),
 }
 
 
@@ -316,18 +566,26 @@ def _indexed(lf: pl.LazyFrame, src: str, path: str, idx_col: str, rels: dict[str
     )
 
 
-def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
-    """``_rid`` -> tool_calls list[struct{name, arguments}], in output order."""
+def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame | None:
+    """``_rid`` -> tool_calls list[struct{name, arguments}], in output order.
+
+    None when the API has no tool calls (no ``parts.is_tool`` and no ``extra_tool``).
+    """
     p = spec.parts
-    calls = _indexed(lf, "_body", p.path, "_tool_idx", {"name": p.name_rel, "arguments": p.args_rel})
-    calls = calls.select("_rid", "_tool_idx", pl.struct("name", "arguments").alias("tc"))
+    frames = []
+    if p is not None and p.is_tool is not None:
+        calls = _indexed(lf, "_body", p.path, "_tool_idx", {"name": p.name_rel, "arguments": p.args_rel})
+        frames.append(calls.select("_rid", "_tool_idx", pl.struct("name", "arguments").alias("tc")))
     if spec.extra_tool:
         legacy = lf.select(
             "_rid",
             pl.lit(10**6).alias("_tool_idx"),
             pl.struct(jp("_body", spec.extra_tool[0]).alias("name"), jp("_body", spec.extra_tool[1]).alias("arguments")).alias("tc"),
         ).filter(pl.col("tc").struct.field("name").is_not_null())
-        calls = pl.concat([calls, legacy.cast({"_tool_idx": pl.Int64})], how="vertical_relaxed")
+        frames.append(legacy.cast({"_tool_idx": pl.Int64}))
+    if not frames:
+        return None
+    calls = pl.concat(frames, how="vertical_relaxed")
     return calls.sort("_rid", "_tool_idx").group_by("_rid", maintain_order=True).agg(
         pl.col("tc").alias("tool_calls")
     )
@@ -366,32 +624,46 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
     and the canonical columns provider, model, provider_stop_reason, stop_detail,
     provider_refusal, output_text, tool_calls, tool_schemas, output_tokens,
     max_tokens, expects_json, after_tool_result, timestamp, plus ``response_id``.
+    Dtypes as in schema.CANONICAL; ``tool_calls`` is ``[]`` (never null) when the
+    body has none, ``tool_schemas`` null when the request defines no tools or the
+    API has no tool definitions; a path that is absent gives null (output_text
+    gives ``""``). Errors: none (a body whose ``parts``/``text_parts`` array does not
+    decode gets a ``_shape_error`` and is reported by the caller).
     """
     p = spec.parts
     body, req = pl.col("_body"), pl.col("_req")
-    arr = jp(body, p.path)
-    decoded = robust_decode(arr, p.dtype)
-    lf = lf.with_columns(decoded.alias("_parts"))
-    lf = lf.with_columns(
-        pl.when(arr.is_not_null() & pl.col("_parts").is_null())
-        .then(pl.lit(f"{spec.name} body: {p.path} is not an array of the documented parts"))
-        .alias("_shape_error"),
-        pl.col("_parts").list.eval(pl.int_range(pl.len()).filter(p.is_tool(E)) if p.is_tool else pl.int_range(0)).alias("_tool_idx"),
-    )
+    arrays = [(col, q) for col, q in (("_parts", p), ("_text_parts", spec.text_parts)) if q is not None]
+    lf = lf.with_columns([robust_decode(jp(body, q.path), q.dtype).alias(col) for col, q in arrays])
+    shape_errors = [
+        pl.when(jp(body, q.path).is_not_null() & pl.col(col).is_null()).then(
+            pl.lit(f"{spec.name} body: {q.path} is not an array of the documented parts")
+        )
+        for col, q in arrays
+    ]
+    lf = lf.with_columns(pl.coalesce(shape_errors + [pl.lit(None, dtype=S)]).alias("_shape_error"))
+    if p is not None and p.is_tool is not None:
+        lf = lf.with_columns(pl.col("_parts").list.eval(pl.int_range(pl.len()).filter(p.is_tool(E))).alias("_tool_idx"))
     if spec.name == OPENAI_RESPONSES:
         text = _responses_text(pl.col("_parts"), "output_text", "text")
         refusal = _responses_text(pl.col("_parts"), "refusal", "refusal")
         refusal = pl.when(refusal != "").then(refusal)
     else:
         pieces = [jp(body, spec.text)] if spec.text else []
-        if p.text:
-            pieces.append(pl.col("_parts").list.eval(p.text(E)).list.join(""))
+        pieces += [pl.col(col).list.eval(q.text(E)).list.join("") for col, q in arrays if q.text]
         text = pl.concat_str(pieces, ignore_nulls=True) if pieces else pl.lit("")
         refusal = jp(body, spec.refusal) if spec.refusal else pl.lit(None, dtype=S)
 
     tokens = [_to_int(jp(body, t)) for t in spec.output_tokens]
-    out_tokens = pl.when(pl.any_horizontal([t.is_not_null() for t in tokens])).then(pl.sum_horizontal(tokens))
-    max_tokens = pl.coalesce([_to_int(jp(req, t)) for t in spec.req_max_tokens] + [_to_int(jp(body, t)) for t in spec.body_max_tokens])
+    out_tokens = (
+        pl.when(pl.any_horizontal([t.is_not_null() for t in tokens])).then(pl.sum_horizontal(tokens))
+        if tokens
+        else pl.lit(None, dtype=pl.Int64)
+    )
+    if spec.output_tokens_fallback:
+        out_tokens = pl.coalesce([out_tokens] + [_to_int(jp(body, t)) for t in spec.output_tokens_fallback])
+    max_tokens = pl.coalesce([_to_int(jp(req, t)) for t in spec.req_max_tokens] + [_to_int(jp(body, t)) for t in spec.body_max_tokens] + [pl.lit(None, dtype=pl.Int64)])
+    # A cap <= 0 is no cap (Ollama num_predict -1 = unlimited, -2 = fill the context).
+    max_tokens = pl.when(max_tokens > 0).then(max_tokens)
     has_req = req.is_not_null()
     expects_json = (
         pl.when(has_req | pl.lit(spec.name == OPENAI_RESPONSES)).then(spec.expects_json(req, body).fill_null(False))
@@ -412,7 +684,7 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
 
     out = lf.with_columns(
         pl.lit(spec.provider).alias("provider"),
-        pl.coalesce(jp(body, spec.model), jp(req, "$.model")).alias("model"),
+        pl.coalesce(([jp(body, spec.model)] if spec.model else []) + [jp(req, "$.model")]).alias("model"),
         jp(body, spec.stop).alias("provider_stop_reason"),
         (jp(body, spec.stop_detail) if spec.stop_detail else pl.lit(None, dtype=S)).alias("stop_detail"),
         refusal.alias("provider_refusal"),
@@ -425,28 +697,40 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
         (jp(body, spec.response_id) if spec.response_id else pl.lit(None, dtype=S)).alias("response_id"),
     )
     calls = _tool_calls(out, spec)
-    out = out.join(calls, on="_rid", how="left").with_columns(
-        pl.col("tool_calls").fill_null(pl.lit([], dtype=pl.List(TOOL_CALL)))
-    )
+    if calls is not None:
+        out = out.join(calls, on="_rid", how="left")
+    else:
+        out = out.with_columns(pl.lit(None, dtype=pl.List(TOOL_CALL)).alias("tool_calls"))
+    out = out.with_columns(pl.col("tool_calls").fill_null(pl.lit([], dtype=pl.List(TOOL_CALL))))
     schemas = _tool_schemas(out, spec)
     if schemas is not None:
         out = out.join(schemas, on="_rid", how="left")
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.List(TOOL_SCHEMA)).alias("tool_schemas"))
-    return out.drop("_parts", "_tool_idx")
+    return out.drop([col for col, _ in arrays] + (["_tool_idx"] if p is not None and p.is_tool is not None else []))
 
 
 def extract(lf: pl.LazyFrame, keys: str | None = None) -> pl.LazyFrame:
-    """Canonical columns for a frame of bodies of any of the five APIs.
+    """Canonical columns for a frame of bodies of any API in :data:`SPECS`.
 
     Input: ``_rid``, ``_body``, ``_req`` and any pass-through columns. Adds ``_api``
-    (see :func:`detect_api`), ``_shape_error`` and the canonical columns; rows of
-    API ``error``/``unknown`` keep null canonical values (the caller reports them).
-    ``keys``: optional column of the body's top-level keys (see :func:`detect_api`).
-    Row order is not preserved: sort by ``_rid`` after.
+    (str, see :func:`detect_api`), ``_shape_error`` (str, null unless a body's
+    arrays do not decode, or an HTTP error body's description) and the canonical
+    columns; rows of API ``error``/``unknown`` keep null canonical values (the
+    caller reports them). ``keys``: optional column of the body's top-level keys
+    (see :func:`detect_api`). Row order is not preserved: sort by ``_rid`` after.
+    Errors: none (a body of an odd shape becomes a row with ``_shape_error``).
     """
-    lf = lf.with_columns(detect_api(keys=keys).alias("_api")).collect().lazy()
-    frames = [extract_api(lf.filter(pl.col("_api") == name), spec) for name, spec in SPECS.items()]
+    api = pl.col("_api")
+    # A detected API without a spec would be neither read nor reported: call it unknown.
+    known = pl.when(api.is_in(list(SPECS) + [ERROR])).then(api).otherwise(pl.lit(UNKNOWN))
+    df = lf.with_columns(detect_api(keys=keys).alias("_api")).with_columns(known.alias("_api")).collect()
+    present = set(df.get_column("_api").unique().to_list())
+    lf = df.lazy()
+    # Only the APIs present get a plan (each has its own decodes and joins); every plan
+    # gives the same columns, so one (empty) plan keeps them when no API is present.
+    names = [name for name in SPECS if name in present] or [OPENAI_CHAT]
+    frames = [extract_api(lf.filter(api == name), SPECS[name]) for name in names]
     rest = lf.filter(~pl.col("_api").is_in(list(SPECS))).with_columns(
         pl.when(pl.col("_api") == ERROR).then(error_reason()).alias("_shape_error")
     )
