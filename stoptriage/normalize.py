@@ -12,7 +12,8 @@ provider's own fields: OpenAI Responses ``incomplete`` becomes
 candidates but a ``promptFeedback.blockReason`` becomes ``prompt_blocked``; and
 the APIs that have no tool-call stop value and declare calls by output item type
 (OpenAI Responses ``completed`` with ``function_call`` items, Gemini ``STOP``
-with ``functionCall`` parts: stop-reasons.md G2, G11) get ``<raw>+tool_calls``,
+with ``functionCall`` parts: stop-reasons.md G2, G11; Ollama ``stop`` and Cohere
+v1 ``COMPLETE`` with tool calls, §4) get ``<raw>+tool_calls``,
 which maps to ``tool_call``. OpenAI Chat ``stop`` with tool calls is NOT rewritten:
 Chat has a ``tool_calls`` value, so that pair stays visible as a disagreement
 (``hidden_tool_call``, G1).
@@ -63,7 +64,15 @@ def stop_key() -> pl.Expr:
     # aws, gcp.vertex_ai ...), and no other API sends these values.
     # The google-genai OTel instrumentation lowercases Gemini's values (stop-reasons.md §6),
     # but a lowercase ``stop`` is OpenAI's too, where it must stay ``stop`` (G1).
-    declared_by_item = raw.is_in(["completed", "STOP", "1"]) | ((raw == "stop") & pl.col("provider").is_in(GEMINI_PROVIDERS))
+    # Ollama's native API and Cohere chat v1 have no tool-call value either: calls
+    # come under ``stop`` / ``COMPLETE`` (stop-reasons.md §4, G1). Cohere v2 sends
+    # ``TOOL_CALL`` whenever it calls a tool, so COMPLETE + calls is v1's shape.
+    provider = pl.col("provider")
+    declared_by_item = (
+        raw.is_in(["completed", "STOP", "1"])
+        | ((raw == "stop") & (provider.is_in(GEMINI_PROVIDERS) | (provider == "ollama")))
+        | ((raw == "COMPLETE") & (provider == "cohere"))
+    )
     return (
         pl.when(has_calls & declared_by_item)
         .then(pl.concat_str([raw, pl.lit("+tool_calls")]))

@@ -65,3 +65,33 @@ def test_stop_with_tool_calls_is_not_rewritten_for_chat_but_is_for_responses_and
     assert df["stop_reason"].cast(str).to_list() == ["stop", "tool_call", "tool_call", "tool_call"]
     assert df["alerts"].to_list()[0] == ["hidden_tool_call"]
     assert df["disagrees"].to_list() == [True, False, False, False]
+
+
+def test_value_keys_that_only_streams_and_exporters_send():
+    from conftest import canonical
+    from stoptriage.normalize import add_stop_reason
+
+    rows = [
+        # (provider, raw, detail, n tool calls) -> expected
+        ("anthropic", None, "stream_incomplete", 0, "aborted"),
+        ("gemini", None, "stream_incomplete", 0, "aborted"),  # not prompt_blocked
+        ("openai", None, "stream_error", 0, "error"),
+        ("bedrock", None, "guardrail_intervened", 0, "content_filter"),
+        ("gemini", None, "SAFETY", 0, "content_filter"),  # prompt blocked (no candidates)
+        ("ollama", "stop", None, 1, "tool_call"),
+        ("cohere", "COMPLETE", None, 1, "tool_call"),
+        ("openai", "stop", None, 1, "stop"),  # Chat has tool_calls: stays stop (G1)
+        ("gcp.vertex_ai", "stop", None, 1, "tool_call"),
+        ("azure", "completed", None, 1, "tool_call"),
+        ("vercel", "unknown", None, 0, "unknown"),
+        ("gemini", "safety", None, 0, "content_filter"),
+    ]
+    call = [{"name": "f", "arguments": "{}"}]
+    lf = canonical(
+        [
+            {"provider": p, "provider_stop_reason": r, "stop_detail": d, "tool_calls": call * n, "output_text": "x"}
+            for p, r, d, n, _ in rows
+        ]
+    )
+    got = add_stop_reason(lf).collect()["stop_reason"].cast(str).to_list()
+    assert got == [want for *_, want in rows]

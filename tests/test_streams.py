@@ -280,7 +280,9 @@ def test_classify_normalizes_complete_streams_and_flags_what_they_hide():
     assert got[("anthropic.sse", 49)]["stop_reason"] == "length"
     assert got[("anthropic.sse", 49)]["derived_stop"] == "truncated"
     assert got[("openai_chunks.jsonl", 7)]["alerts"] == ["truncated_json"]
-    assert "hidden_tool_call" in got[("ollama_chat.jsonl", 4)]["alerts"]  # Ollama says stop with a tool call
+    # Ollama has no tool-call value: stop with a tool call is a tool call (G1), not a hidden one
+    assert got[("ollama_chat.jsonl", 4)]["stop_reason"] == "tool_call"
+    assert "hidden_tool_call" not in got[("ollama_chat.jsonl", 4)]["alerts"]
     assert "refusal_flagged" in got[("openai_chunks.jsonl", 4)]["alerts"]
 
 

@@ -676,7 +676,10 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
         else pl.lit(None, dtype=pl.Boolean)
     )
     if spec.created_unix:
-        ts = pl.from_epoch(_to_int(jp(body, spec.created_unix)), time_unit="s").dt.replace_time_zone("UTC")
+        # Some OpenAI-compatible servers send milliseconds; a seconds value above
+        # 1e11 would be past the year 5000 (same rule as responses.parse_timestamp).
+        secs = _to_int(jp(body, spec.created_unix))
+        ts = pl.from_epoch(pl.when(secs > 10**11).then(secs // 1000).otherwise(secs), time_unit="s").dt.replace_time_zone("UTC")
     elif spec.created_iso:
         ts = jp(body, spec.created_iso).str.to_datetime(time_zone="UTC", strict=False)
     else:

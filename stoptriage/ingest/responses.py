@@ -155,9 +155,9 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
 
 # --- Format declarations (sniffers per record: trace-formats.md §0, §7, §8, §11) ---
 
-_BODY_OBJECTS = {"chat.completion", "response", "text_completion"}
+_BODY_OBJECTS = {"chat.completion", "response", "text_completion", "text.completion"}
 _BODY_TYPES = {"message", "error", "completion"}
-_BODY_KEYS = {"choices", "candidates", "promptFeedback", "stopReason", "output", "stop_reason", "finish_reason", "done_reason", "generations", "results", "outputs", "completion", "generation", "completions"}
+_BODY_KEYS = {"choices", "candidates", "promptFeedback", "stopReason", "output", "stop_reason", "finish_reason", "done_reason", "generations", "results", "outputs", "completion", "generation", "completions", "done", "inputTextTokenCount"}
 
 
 def is_anthropic_batch(obj: dict) -> bool:
@@ -192,8 +192,11 @@ FORMATS = [
     ),
     Format(
         "responses",
-        "provider response bodies (OpenAI Chat / Responses / completions, Anthropic, Gemini, Bedrock, Cohere, Ollama), "
-        "bare or wrapped as {request, response, ...}",
+        "provider response bodies, one per line, bare or wrapped as {request, response, ...}; the API is detected "
+        "per body from its own keys: OpenAI Chat Completions / Responses / legacy completions (and OpenAI-compatible "
+        "servers), Anthropic Messages / Text Completions, Gemini generateContent, Bedrock Converse and InvokeModel "
+        "(Nova, Claude, Titan, Llama, Mistral, Cohere Command, Jurassic-2), Cohere Chat v1/v2, Ollama /api/chat "
+        "and /api/generate",
         lambda src: read(src.path, "responses", src.data),
         record=is_response_body,
     ),
