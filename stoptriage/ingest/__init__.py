@@ -16,6 +16,7 @@ add the module to :data:`_MODULES` and the format name to :data:`SNIFF_ORDER`.
 from __future__ import annotations
 
 import glob
+import io
 import os
 import sqlite3
 import sys
@@ -188,9 +189,9 @@ def detect_format(container: str, head: bytes, path: str | None, mapping: dict[s
     """
     mapping = mapping or {}
     if container == PARQUET:
-        if path is None:
+        if path is None and data is None:
             return "table"
-        return _columns_format(set(pl.read_parquet_schema(path)), mapping)
+        return _columns_format(set(pl.read_parquet_schema(path if path is not None else io.BytesIO(data))), mapping)
     if container == CSV:
         header = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0]
         names = {c.strip().strip('"') for c in header.replace("\t", ",").split(",")}
