@@ -135,7 +135,7 @@ def test_blob_export_every_container_reads_the_same(ext, lines):
         for r in df.to_dicts()
     ]  # fmt: skip
     assert got == BLOB_EXPECTED
-    assert df["stop_reason"].cast(pl.String).to_list() == ["stop", "tool_call", "tool_call", "stop", "unknown", "stop"]
+    assert df["stop_reason"].cast(pl.String).to_list() == ["stop", "tool_call", "tool_call", "stop", "error", "stop"]  # the failed call (call_error) reads error
     assert df["timestamp"][0] == dt.datetime(2026, 5, 29, 13, 46, 19, 963000, tzinfo=UTC)
     assert df["trace_id"][0] == "4bf92f3577b34da6a3ce929d0e0e4736" and df["span_id"][0] == "b7e2c901f4a3d215"
     assert df["after_tool_result"].to_list() == [False, False, None, False, False, False]  # row 3 has no input (io group off)
