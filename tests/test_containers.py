@@ -72,3 +72,14 @@ def test_every_registered_format_is_in_sniff_order_and_listed():
 def test_forced_format_that_cannot_read_the_container(tmp_path):
     with pytest.raises(InputFormatError, match="cannot be read as responses"):
         read_one(str(FIXTURES / "flat.parquet"), input_format="responses")
+
+
+def test_timestamps_of_mixed_formats_in_one_file_all_parse(tmp_path):
+    # Each row parsed on its own: a column mixing Z, offsets, naive and unix times
+    # must not lose the rows whose format differs from the first one.
+    lines = [dict(b) for b in bodies()[:4]]
+    stamps = ["2026-03-02T11:04:00Z", "2026-03-02 11:05:00.250000", "2026-03-02T12:06:00+01:00", "1772449560"]
+    p = tmp_path / "wrapped.jsonl"
+    p.write_bytes(b"\n".join(orjson.dumps({"timestamp": t, "response": b}) for t, b in zip(stamps, lines)))
+    got = stoptriage.read([p])[0].select("timestamp").collect()["timestamp"].dt.strftime("%H:%M:%S").to_list()
+    assert got == ["11:04:00", "11:05:00", "11:06:00", "11:06:00"]

@@ -28,7 +28,7 @@ import polars as pl
 
 from .jsonl import jp
 from ..schema import CANONICAL
-from .langfuse import (
+from .fields import (
     CALL_ERROR,
     all_problems,
     body_columns,

@@ -23,24 +23,13 @@ from . import bodies
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines
 from ..schema import CANONICAL
 from .problems import BATCH_ERRORED, ERROR_BODY, UNKNOWN_SHAPE
+from .fields import parse_time as parse_timestamp  # re-exported: table.py and streams.py use it
 from .source import Format
 
 #: Wrapper keys that fill canonical columns instead of passing through.
 WRAPPER_CANONICAL = ("route", "timestamp", "trace_id", "span_id")
 
 _RESERVED = {"_rid", "_body", "_req", "_api", "_shape_error", "_problem", RAW, "_error", "_keys", "_body_keys", "_wrapped_response", "_wrapped_request", "source_line"}
-
-
-def parse_timestamp(expr: pl.Expr) -> pl.Expr:
-    """Text timestamp -> datetime[us, UTC]: ISO 8601, or unix seconds / milliseconds.
-
-    Naive ISO values are taken as UTC. Unparseable values become null.
-    """
-    num = expr.cast(pl.Float64, strict=False)
-    epoch_us = (pl.when(num > 1e12).then(num * 1_000).otherwise(num * 1_000_000)).cast(pl.Int64, strict=False)
-    from_num = pl.from_epoch(epoch_us, time_unit="us").dt.replace_time_zone("UTC")
-    iso = expr.str.replace(r"Z$", "+00:00").str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
-    return pl.when(num.is_not_null()).then(from_num).otherwise(iso)
 
 
 def _passthrough_name(key: str) -> str:
