@@ -83,3 +83,35 @@ def test_timestamps_of_mixed_formats_in_one_file_all_parse(tmp_path):
     p.write_bytes(b"\n".join(orjson.dumps({"timestamp": t, "response": b}) for t, b in zip(stamps, lines)))
     got = stoptriage.read([p])[0].select("timestamp").collect()["timestamp"].dt.strftime("%H:%M:%S").to_list()
     assert got == ["11:04:00", "11:05:00", "11:06:00", "11:06:00"]
+
+
+MIXED = {
+    # file copied into one directory -> the format it must be read as
+    "otlp/collector.jsonl": "otlp",
+    "otlp/console.json": "otel-console",
+    "streams/anthropic.sse": "streams",
+    "streams/recorded.jsonl": "streams",
+    "phoenix/dataframe.parquet": "phoenix",
+    "litellm/payloads.jsonl": "litellm",
+    "helicone/export.jsonl": "helicone",
+    "llm_logs/legacy.db": "llm-logs",
+    "openai_batch.jsonl": "openai-batch",
+    "gemini.jsonl": "responses",
+    "flat.csv": "table",
+}
+
+
+def test_a_directory_of_mixed_formats_reads_each_file_with_its_own_reader(tmp_path):
+    import shutil
+
+    for i, rel in enumerate(MIXED):
+        # neutral names: detection must come from content, not file names
+        shutil.copy(FIXTURES / rel, tmp_path / f"export_{i:02d}.dat")
+    res = stoptriage.classify([tmp_path])
+    got = {name.rsplit("/", 1)[-1]: fmt for name, fmt in res.report.formats.items()}
+    assert got == {f"export_{i:02d}.dat": fmt for i, fmt in enumerate(MIXED.values())}
+    df = res.frame.select("source_file", "provider_stop_reason", "stop_reason").collect()
+    # every file contributed rows, and source_file says which
+    assert df["source_file"].n_unique() == len(MIXED)
+    one_by_one = sum(stoptriage.classify([FIXTURES / rel]).frame.collect().height for rel in MIXED)
+    assert df.height == one_by_one
