@@ -44,7 +44,8 @@ GEMINI_PROVIDERS = ("gemini", "google", "gcp.gemini", "gcp.vertex_ai", "gcp.gen_
 #: A Bedrock Titan stream blocked by a guardrail sends no completionReason, only
 #: ``amazon-bedrock-guardrailAction: INTERVENED`` (-> ``guardrail_intervened``).
 #: Langfuse ``level: ERROR`` / LangSmith run ``error`` with no output: ``call_error``.
-DETAIL_KEYS = ("stream_incomplete", "stream_error", "guardrail_intervened", "call_error")
+#: An OTLP span with status error and no stop value nor ``error.type``: ``span_error``.
+DETAIL_KEYS = ("stream_incomplete", "stream_error", "guardrail_intervened", "call_error", "span_error")
 
 
 @lru_cache(maxsize=1)

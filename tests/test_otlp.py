@@ -101,7 +101,7 @@ def test_collector_problems_have_lines_and_skipped_spans_are_counted():
 def test_strict_fails_on_the_malformed_line():
     res = stoptriage.classify([OTLP / "collector.jsonl"])
     assert set(res.report.failures["source_line"].to_list()) == {2, 4, 5}
-    assert res.frame.collect()["stop_reason"].cast(pl.String).to_list() == ["length", "stop", "unknown", "stop"]
+    assert res.frame.collect()["stop_reason"].cast(pl.String).to_list() == ["length", "stop", "error", "stop"]  # the errored span (span_error) reads error
 
 
 def test_attribute_values_are_text_per_the_frame_contract():
@@ -471,3 +471,17 @@ def test_openinference_spans_inside_otlp_go_to_their_extractor():
     ]
     assert df["output_text"].to_list()[0] == "Open Settings, choose Security and click Reset password."
     assert problems.select("kind", "reason").rows() == [("not_a_model_call", "2 spans are not LLM calls (CHAIN 1, RETRIEVER 1)")]
+
+
+def test_a_pretty_printed_request_and_stdin_read_the_same(tmp_path):
+    first = orjson.loads((OTLP / "collector.jsonl").read_bytes().splitlines()[0])
+    pretty = tmp_path / "request.json"
+    pretty.write_bytes(orjson.dumps(first, option=orjson.OPT_INDENT_2))
+    lf, _ = stoptriage.read([pretty])
+    assert lf.collect().select("span_id", "provider_stop_reason", "route").rows() == [
+        ("7a2190356c3fc94b", "length", "support-bot/POST /chat"),
+        ("9e1d4c7b2a6f3e80", "stop", "support-bot/POST /chat"),
+    ]
+    lf, rep = stoptriage.read(["-"], stdin=(OTLP / "collector.jsonl").read_bytes())
+    assert rep.formats == {"<stdin>": "otlp"}
+    assert lf.collect()["span_id"].to_list() == ["7a2190356c3fc94b", "9e1d4c7b2a6f3e80", "e457b5a2e4d86bd1", "27ae41e4649b934c"]

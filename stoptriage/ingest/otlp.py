@@ -61,7 +61,7 @@ import polars as pl
 from . import spans as span_frames
 from .jsonl import RAW, line_problems, robust_decode
 from .problems import BAD_VALUE, PROBLEM_SCHEMA, SKIPPED, UNKNOWN_SHAPE
-from .responses import parse_timestamp
+from .fields import parse_time
 from .source import Format, Source
 
 # ---- the fixed dtype of one OTLP JSON line ---------------------------------------
@@ -70,8 +70,8 @@ from .source import Format, Source
 ANY_SCALARS = ("stringValue", "boolValue", "intValue", "doubleValue", "bytesValue")
 #: Array/kvlist levels decoded below an attribute value; a deeper level is cut.
 ATTR_DEPTH = 2
-#: Levels decoded below a log record body (§1b choice bodies nest message ->
-#: tool_calls -> function -> arguments: five levels).
+#: Levels decoded below a log record body: a §1b ``gen_ai.choice`` body nests
+#: message -> tool_calls -> call -> function -> name / arguments, five levels.
 BODY_DEPTH = 5
 #: Placeholder written where a value is nested deeper than decoded (a raw NUL
 #: cannot occur in the JSON text built here: nested strings are JSON-escaped).
@@ -881,8 +881,8 @@ def console_frames(src: Source) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
         hex_id(e("parent_id"), 8).alias("parent_span_id"),
         e("name").alias("name"),
         span_kind(e("kind")).alias("kind"),
-        parse_timestamp(e("start_time")).alias("start_time"),
-        parse_timestamp(e("end_time")).alias("end_time"),
+        parse_time(e("start_time")).alias("start_time"),
+        parse_time(e("end_time")).alias("end_time"),
         status_code(e("status").struct.field("status_code")).alias("status_code"),
         e("status").struct.field("description").alias("status_message"),
         service.alias("service_name"),
@@ -896,7 +896,7 @@ def console_frames(src: Source) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
         "_sid",
         pl.int_range(pl.len(), dtype=pl.Int64).over("_sid").alias("event_index"),
         pl.col("ev").struct.field("name").alias("event_name"),
-        parse_timestamp(pl.col("ev").struct.field("timestamp")).alias("time"),
+        parse_time(pl.col("ev").struct.field("timestamp")).alias("time"),
         pl.col("ev").struct.field("attributes").alias("a"),
     )
     events = ev.explode("a", empty_as_null=True, keep_nulls=True).with_columns(pl.col("a").struct.field("key"), pl.col("a").struct.field("value")).drop("a")
