@@ -115,3 +115,21 @@ def test_a_directory_of_mixed_formats_reads_each_file_with_its_own_reader(tmp_pa
     assert df["source_file"].n_unique() == len(MIXED)
     one_by_one = sum(stoptriage.classify([FIXTURES / rel]).frame.collect().height for rel in MIXED)
     assert df.height == one_by_one
+
+
+def test_an_unrecognised_file_in_a_directory_is_reported_and_the_rest_read(tmp_path):
+    import shutil
+
+    shutil.copy(FIXTURES / "gemini.jsonl", tmp_path / "a.jsonl")
+    (tmp_path / "README.md").write_text("# exports of March\n\nPulled from the proxy.\n")
+    res = stoptriage.classify([tmp_path])
+    assert res.frame.collect().height == 4
+    assert res.report.problems.select("kind", "source_line").rows() == [("unreadable_file", None)]
+    assert res.report.failures.height == 1  # --strict fails on it
+    # named on the command line, the same file is an error (exit 1)
+    with pytest.raises(InputFormatError, match="README.md"):
+        stoptriage.classify([tmp_path / "README.md"])
+    # nothing readable at all: an error too
+    (tmp_path / "a.jsonl").unlink()
+    with pytest.raises(InputFormatError, match="no file of a known format"):
+        stoptriage.classify([tmp_path])

@@ -70,7 +70,8 @@ def report_problems(report: stoptriage.IngestReport, quiet: bool) -> None:
         err_console.print(f"stoptriage: {row['source_file']}: {row['reason']}", markup=False)
     failures = report.failures
     for row in failures.head(MAX_PROBLEM_LINES).iter_rows(named=True):
-        err_console.print(f"stoptriage: {row['source_file']}:{row['source_line']}: {row['kind']}: {row['reason']}", markup=False)
+        where = row["source_file"] if row["source_line"] is None else f"{row['source_file']}:{row['source_line']}"
+        err_console.print(f"stoptriage: {where}: {row['kind']}: {row['reason']}", markup=False)
     if failures.height > MAX_PROBLEM_LINES:
         err_console.print(f"stoptriage: … and {failures.height - MAX_PROBLEM_LINES} more records not read")
     counts = report.counts()

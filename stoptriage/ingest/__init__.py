@@ -29,7 +29,7 @@ from ..errors import ConfigError, InputFileError, InputFormatError
 from ..schema import conform
 from . import gemini_batch, helicone, langfuse, langsmith, litellm, llm_logs, otlp, phoenix, responses, streams, table
 from .jsonl import to_json_lines
-from .problems import IngestReport
+from .problems import UNREADABLE_FILE, IngestReport
 from .source import CSV, JSON, JSONL, PARQUET, SQLITE, TEXT, Format, Source
 
 #: Sniff order (trace-formats.md §11): the first format recognising a record wins.
@@ -76,12 +76,19 @@ def expand_paths(paths: list[str]) -> list[str]:
     ``-`` stands for stdin. Raises InputFileError for a path or glob that matches
     nothing.
     """
-    out: list[str] = []
+    return [p for p, _ in _expand(paths)]
+
+
+def _expand(paths: list[str]) -> list[tuple[str, bool]]:
+    """(path, named): ``named`` is True for a file given literally on the command
+    line (or stdin), False for one found by a glob or inside a directory."""
+    out: list[tuple[str, bool]] = []
     for p in paths:
         if p == STDIN:
-            out.append(p)
+            out.append((p, True))
             continue
-        matches = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
+        magic = glob.has_magic(p)
+        matches = sorted(glob.glob(p, recursive=True)) if magic else [p]
         if not matches:
             raise InputFileError(f"{p}: no file matches this pattern")
         for m in matches:
@@ -91,11 +98,11 @@ def expand_paths(paths: list[str]) -> list[str]:
                 )
                 if not files:
                     raise InputFileError(f"{m}: directory holds no files")
-                out.extend(files)
+                out.extend((f, False) for f in files)
             elif not os.path.exists(m):
                 raise InputFileError(f"{m}: no such file")
             else:
-                out.append(m)
+                out.append((m, not magic))
     return out
 
 
@@ -292,16 +299,28 @@ def read(
     column/key holding the route (default: ``route`` when present, else
     "unknown"). Output: (LazyFrame with schema.CANONICAL columns then pass-through
     columns, IngestReport). Raises InputFileError / InputFormatError /
-    MissingColumnError / ConfigError with the file named.
+    MissingColumnError / ConfigError with the file named. A file found in a
+    directory or by a glob that no format recognises (or that is empty) is not an
+    error: it is reported as ``unreadable_file`` and the other files are read
+    (InputFormatError when none is readable).
     """
     report = IngestReport()
     frames: list[pl.LazyFrame] = []
-    for path in expand_paths(paths):
+    for path, named in _expand(paths):
         data = None
         if path == STDIN:
             data = stdin if stdin is not None else sys.stdin.buffer.read()
-        lf, problems, fmt = read_one(path, input_format, mapping, data)
         display = "<stdin>" if path == STDIN else path
+        try:
+            lf, problems, fmt = read_one(path, input_format, mapping, data)
+        except (InputFormatError, InputFileError) as exc:
+            # A file named on the command line must be readable; one found in a
+            # directory or by a glob (a README beside the exports) is reported
+            # and the others are read.
+            if named:
+                raise
+            report.add(pl.DataFrame({"source_file": [display], "source_line": [None], "kind": [UNREADABLE_FILE], "reason": [str(exc).removeprefix(f"{display}: ")]}))
+            continue
         if route:
             names = lf.collect_schema().names()
             if route not in names:
@@ -310,6 +329,8 @@ def read(
         report.formats[display] = fmt
         report.add(problems)
         frames.append(lf)
+    if not frames:
+        raise InputFormatError("no file of a known format among: " + "; ".join(f"{r['source_file']}: {r['reason']}" for r in report.problems.head(5).iter_rows(named=True)))
     extras: list[str] = []
     for lf in frames:
         for n in lf.collect_schema().names():

@@ -22,6 +22,9 @@ ERROR_BODY = "error_body"
 BATCH_ERRORED = "batch_errored"
 BAD_VALUE = "bad_value"
 BLANK = "blank_line"
+#: A file found in a directory or by a glob that no format recognises (or empty);
+#: ``source_line`` null. A file named on the command line is an error instead.
+UNREADABLE_FILE = "unreadable_file"
 #: Records of a readable format that are not model calls (non-LLM spans, other
 #: run types): one summary row per file, ``source_line`` null, the reason giving
 #: the count (and kinds). Counted, never an error (issue 3).
