@@ -37,7 +37,7 @@ from typing import Callable
 
 import polars as pl
 
-from ..schema import TOOL_CALL, TOOL_SCHEMA
+from ..schema import CANONICAL, TOOL_CALL, TOOL_SCHEMA
 from .jsonl import jp, robust_decode
 
 E = pl.element()
@@ -614,6 +614,21 @@ def _responses_text(parts: pl.Expr, kind: str, field_name: str) -> pl.Expr:
         E.filter(E.struct.field("type") == "message").struct.field("content").list.explode(keep_nulls=False, empty_as_null=False)
     )
     return content.list.eval(E.filter(E.struct.field("type") == kind).struct.field(field_name)).list.join("")
+
+
+#: Columns :func:`extract_api` fills, with their dtypes (canonical ones as in
+#: schema.CANONICAL, plus ``response_id``). Readers that merge a body's values
+#: into their own (fields.py, openinference.py) take the list from here.
+OUTPUT_COLUMNS: dict[str, pl.DataType] = {
+    **{
+        c: CANONICAL[c]
+        for c in (
+            "provider", "model", "provider_stop_reason", "stop_detail", "provider_refusal", "output_text",
+            "tool_calls", "tool_schemas", "output_tokens", "max_tokens", "expects_json", "after_tool_result", "timestamp",
+        )
+    },
+    "response_id": pl.String(),
+}  # fmt: skip
 
 
 def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:

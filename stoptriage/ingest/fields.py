@@ -330,22 +330,7 @@ def provider_from_model(model: pl.Expr) -> pl.Expr:
 
 
 #: Canonical columns ``bodies.extract`` fills, read back with a ``b_`` prefix.
-BODY_COLUMNS = (
-    "provider",
-    "model",
-    "provider_stop_reason",
-    "stop_detail",
-    "provider_refusal",
-    "output_text",
-    "tool_calls",
-    "tool_schemas",
-    "output_tokens",
-    "max_tokens",
-    "expects_json",
-    "after_tool_result",
-    "timestamp",
-    "response_id",
-)
+BODY_COLUMNS = tuple(bodies.OUTPUT_COLUMNS)
 
 
 def flag_bodies(df: pl.DataFrame, body: str, candidate: pl.Expr) -> pl.DataFrame:
@@ -386,22 +371,7 @@ def body_columns(df: pl.DataFrame, body: str, req: str | None) -> tuple[pl.DataF
     return good.select(pl.col("_rid").cast(df.schema["_rid"]), pl.col("_api").alias("b_api"), *cols), bad
 
 
-_BODY_DTYPES: dict[str, pl.DataType] = {
-    "provider": S,
-    "model": S,
-    "provider_stop_reason": S,
-    "stop_detail": S,
-    "provider_refusal": S,
-    "output_text": S,
-    "tool_calls": pl.List(TOOL_CALL),
-    "tool_schemas": pl.List(TOOL_SCHEMA),
-    "output_tokens": pl.Int64,
-    "max_tokens": pl.Int64,
-    "expects_json": pl.Boolean,
-    "after_tool_result": pl.Boolean,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "response_id": S,
-}
+_BODY_DTYPES = bodies.OUTPUT_COLUMNS
 
 
 def skipped_row(path: str, kinds: pl.Series, noun: str) -> pl.DataFrame:

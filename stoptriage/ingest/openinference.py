@@ -209,22 +209,9 @@ def _tool_schemas(a: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-#: Columns taken from an embedded provider body (bodies.extract output -> ``_b_*``).
-_BODY_COLUMNS = (
-    "provider",
-    "model",
-    "provider_stop_reason",
-    "stop_detail",
-    "provider_refusal",
-    "output_text",
-    "tool_calls",
-    "tool_schemas",
-    "output_tokens",
-    "max_tokens",
-    "expects_json",
-    "after_tool_result",
-    "response_id",
-)
+#: Columns taken from an embedded provider body (bodies.extract output -> ``_b_*``);
+#: the span's own start time is its timestamp.
+_BODY_COLUMNS = tuple(c for c in bodies.OUTPUT_COLUMNS if c != "timestamp")
 
 
 def _embedded_bodies(base: pl.LazyFrame) -> pl.LazyFrame:
