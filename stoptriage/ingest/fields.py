@@ -17,7 +17,7 @@ import polars as pl
 from . import bodies
 from ..schema import TOOL_CALL, TOOL_SCHEMA
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode
-from .problems import PROBLEM_SCHEMA, SKIPPED
+from .problems import PROBLEM_SCHEMA, SKIPPED, UNKNOWN_SHAPE
 from .source import CSV, JSON, JSONL, PARQUET, Source
 
 E = pl.element()
@@ -329,8 +329,6 @@ def provider_from_model(model: pl.Expr) -> pl.Expr:
     )
 
 
-#: Canonical columns ``bodies.extract`` fills, read back with a ``b_`` prefix.
-BODY_COLUMNS = tuple(bodies.OUTPUT_COLUMNS)
 
 
 def flag_bodies(df: pl.DataFrame, body: str, candidate: pl.Expr) -> pl.DataFrame:
@@ -346,15 +344,17 @@ def flag_bodies(df: pl.DataFrame, body: str, candidate: pl.Expr) -> pl.DataFrame
     return df.join(flagged, on="_rid", how="left").with_columns(pl.col("_is_body").fill_null(False))
 
 
-def body_columns(df: pl.DataFrame, body: str, req: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Canonical columns of the provider bodies held in column ``body``.
+def merge_body_columns(df: pl.DataFrame, body: str, req: str | None, path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add the canonical columns of the provider bodies held in column ``body``.
 
     Input: ``df`` with ``_rid`` and ``body`` (str JSON, null = no body; only rows
     whose body ``bodies`` reads should be non-null), ``req`` (str JSON request or
-    None). Output: (``_rid`` + ``b_<column>`` for :data:`BODY_COLUMNS` and ``b_api``,
-    ``_rid`` + ``reason`` of bodies whose part arrays did not decode — the
-    caller reports those rows).
+    None), the display ``path``. Output: (``df`` without the rows whose body's part
+    arrays did not decode, plus ``b_<column>`` for every column of
+    ``bodies.OUTPUT_COLUMNS`` and ``b_api`` — null where there is no body;
+    problem rows (unknown_shape) for the rows left out).
     """
+    out = bodies.OUTPUT_COLUMNS
     sub = df.filter(pl.col(body).is_not_null()).select(
         "_rid",
         pl.col(body).alias("_body"),
@@ -363,15 +363,15 @@ def body_columns(df: pl.DataFrame, body: str, req: str | None) -> tuple[pl.DataF
     ex = bodies.extract(sub.lazy()).collect() if sub.height else None
     if ex is None or ex.height == 0:
         empty = {"_rid": df.schema["_rid"], "b_api": S}
-        empty.update({f"b_{c}": dt for c, dt in _BODY_DTYPES.items()})
-        return pl.DataFrame(schema=empty), pl.DataFrame(schema={"_rid": df.schema["_rid"], "reason": S})
-    bad = ex.filter(pl.col("_shape_error").is_not_null()).select("_rid", pl.col("_shape_error").alias("reason"))
-    good = ex.filter(pl.col("_shape_error").is_null())
-    cols = [pl.col(c).cast(_BODY_DTYPES[c]).alias(f"b_{c}") if c in good.columns else pl.lit(None, dtype=_BODY_DTYPES[c]).alias(f"b_{c}") for c in BODY_COLUMNS]
-    return good.select(pl.col("_rid").cast(df.schema["_rid"]), pl.col("_api").alias("b_api"), *cols), bad
-
-
-_BODY_DTYPES = bodies.OUTPUT_COLUMNS
+        empty.update({f"b_{c}": dt for c, dt in out.items()})
+        merged, bad = pl.DataFrame(schema=empty), pl.DataFrame(schema={"_rid": df.schema["_rid"], "reason": S})
+    else:
+        bad = ex.filter(pl.col("_shape_error").is_not_null()).select("_rid", pl.col("_shape_error").alias("reason"))
+        good = ex.filter(pl.col("_shape_error").is_null())
+        cols = [pl.col(c).cast(dt).alias(f"b_{c}") if c in good.columns else pl.lit(None, dtype=dt).alias(f"b_{c}") for c, dt in out.items()]
+        merged = good.select(pl.col("_rid").cast(df.schema["_rid"]), pl.col("_api").alias("b_api"), *cols)
+    problems = line_rows(df.join(bad, on="_rid"), path, UNKNOWN_SHAPE, pl.col("reason"))
+    return df.join(bad, on="_rid", how="anti").join(merged, on="_rid", how="left"), problems
 
 
 def skipped_row(path: str, kinds: pl.Series, noun: str) -> pl.DataFrame:
@@ -388,6 +388,20 @@ def skipped_row(path: str, kinds: pl.Series, noun: str) -> pl.DataFrame:
     n = kinds.len()
     reason = f"1 {noun} is not an LLM call ({parts})" if n == 1 else f"{n} {noun}s are not LLM calls ({parts})"
     return pl.DataFrame({"source_file": [path], "source_line": [None], "kind": [SKIPPED], "reason": [reason]}, schema=PROBLEM_SCHEMA)
+
+
+def kind_problems(df: pl.DataFrame, kind: pl.Expr, model_kind: str, path: str, noun: str, untyped_reason: str) -> list[pl.DataFrame]:
+    """Problem rows for the records that are not model calls.
+
+    Input: ``df`` of records, ``kind`` (str expr: the record's type, null when
+    missing), the kind that is a model call, the display ``path``, ``noun``
+    ("observation", "run") and the reason for a record without a kind. Output:
+    [unknown_shape rows for records without a kind, one ``not_a_model_call`` row
+    counting the other kinds].
+    """
+    untyped = df.filter(kind.is_null())
+    skipped = df.filter(kind.is_not_null() & (kind != model_kind)).select(kind.alias("k"))["k"]
+    return [line_rows(untyped, path, UNKNOWN_SHAPE, pl.lit(untyped_reason)), skipped_row(path, skipped, noun)]
 
 
 def either_true(own: str, body: str) -> pl.Expr:

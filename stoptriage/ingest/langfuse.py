@@ -37,9 +37,28 @@ from __future__ import annotations
 import polars as pl
 
 from ..schema import CANONICAL, TOOL_CALL
+from .fields import (
+    CALL_ERROR,
+    S,
+    all_problems,
+    content_text,
+    either_true,
+    first_value,
+    flag_bodies,
+    json_field,
+    kind_problems,
+    last_is_tool_result,
+    load_fields,
+    merge_body_columns,
+    nonempty,
+    parse_time,
+    provider_from_model,
+    provider_name,
+    to_int,
+    tool_calls_from,
+    tool_schemas_from,
+)
 from .jsonl import jp, key_path, robust_decode
-from .problems import UNKNOWN_SHAPE
-from .fields import CALL_ERROR, S, all_problems, body_columns, content_text, either_true, first_value, flag_bodies, json_field, last_is_tool_result, line_rows, load_fields, nonempty, parse_time, provider_from_model, provider_name, skipped_row, to_int, tool_calls_from, tool_schemas_from
 from .source import CSV, JSON, JSONL, PARQUET, Format, Source
 
 # ---------------------------------------------------------------------------
@@ -228,12 +247,9 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
     df, problems = load_fields(src, FIELDS, NESTED)
     df = df.with_row_index("_rid")
     typ = nonempty(_f("type")).str.to_uppercase()
-    untyped = df.filter(typ.is_null())
-    skipped = df.filter(typ.is_not_null() & (typ != "GENERATION")).select(typ.alias("t"))["t"]
     report = [
         problems,
-        line_rows(untyped, src.path, UNKNOWN_SHAPE, pl.lit("record without an observation type; expected a Langfuse observation (GENERATION, SPAN, ...)")),
-        skipped_row(src.path, skipped, "observation"),
+        *kind_problems(df, typ, "GENERATION", src.path, "observation", "record without an observation type; expected a Langfuse observation (GENERATION, SPAN, ...)"),
     ]
     gen = _own_columns(_prepare(df.filter(typ == "GENERATION")))
     # A body's request: the input when it is a request object ({model, messages, ...}).
@@ -241,9 +257,8 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
         pl.when(pl.col("_is_body")).then(pl.col("_msg")).alias("_body"),
         pl.when(pl.col("_in").str.starts_with("{")).then(pl.col("_in")).alias("_req"),
     )
-    body, bad = body_columns(gen, "_body", "_req")
-    report.append(line_rows(gen.join(bad, on="_rid"), src.path, UNKNOWN_SHAPE, pl.col("reason")))
-    gen = gen.join(bad, on="_rid", how="anti").join(body, on="_rid", how="left")
+    gen, bad = merge_body_columns(gen, "_body", "_req", src.path)
+    report.append(bad)
     calls = [
         tool_calls_from(gen, "_calls").rename({"tool_calls": "_tc_msg"}),
         tool_calls_from(gen, "_blocks", only_type="tool_use").rename({"tool_calls": "_tc_blocks"}),

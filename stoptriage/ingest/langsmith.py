@@ -31,25 +31,23 @@ from ..schema import CANONICAL
 from .fields import (
     CALL_ERROR,
     all_problems,
-    body_columns,
     content_text,
     either_true,
     first_value,
     flag_bodies,
     json_field,
+    kind_problems,
     last_is_tool_result,
-    line_rows,
     load_fields,
+    merge_body_columns,
     nonempty,
     parse_time,
     provider_from_model,
     provider_name,
-    skipped_row,
     to_int,
     tool_calls_from,
     tool_schemas_from,
 )
-from .problems import UNKNOWN_SHAPE
 from .source import JSON, JSONL, PARQUET, Format, Source
 
 S = pl.String
@@ -230,21 +228,17 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
     df, problems = load_fields(src, FIELDS, NESTED)
     df = df.with_row_index("_rid")
     kind = nonempty(_f("run_type")).str.to_lowercase()
-    untyped = df.filter(kind.is_null())
-    skipped = df.filter(kind.is_not_null() & (kind != "llm")).select(kind.alias("k"))["k"]
     report = [
         problems,
-        line_rows(untyped, src.path, UNKNOWN_SHAPE, pl.lit("record without run_type; expected a LangSmith run (run_type llm, chain, tool, ...)")),
-        skipped_row(src.path, skipped, "run"),
+        *kind_problems(df, kind, "llm", src.path, "run", "record without run_type; expected a LangSmith run (run_type llm, chain, tool, ...)"),
     ]
     runs = _own_columns(_prepare(_with_root_names(df).filter(kind == "llm")))
     runs = runs.with_columns(
         pl.when(pl.col("_is_body")).then(pl.col("_out")).alias("_body"),
         pl.when(pl.col("_is_body") & pl.col("_in").str.starts_with("{")).then(pl.col("_in")).alias("_req"),
     )
-    body, bad = body_columns(runs, "_body", "_req")
-    report.append(line_rows(runs.join(bad, on="_rid"), src.path, UNKNOWN_SHAPE, pl.col("reason")))
-    runs = runs.join(bad, on="_rid", how="anti").join(body, on="_rid", how="left")
+    runs, bad = merge_body_columns(runs, "_body", "_req", src.path)
+    report.append(bad)
     for frame in (
         tool_calls_from(runs, "_calls").rename({"tool_calls": "_tc"}),
         tool_schemas_from(runs, "_tools").rename({"tool_schemas": "_schemas"}),
