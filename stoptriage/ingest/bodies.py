@@ -38,7 +38,7 @@ from typing import Callable
 import polars as pl
 
 from ..schema import CANONICAL, TOOL_CALL, TOOL_SCHEMA
-from .jsonl import jp, robust_decode
+from .jsonl import jp, robust_decode, to_int
 
 E = pl.element()
 S = pl.String
@@ -552,11 +552,6 @@ SPECS: dict[str, ApiSpec] = {
 }
 
 
-def _to_int(expr: pl.Expr) -> pl.Expr:
-    """JSON number text -> Int64 (``"197.0"`` included); anything else -> null."""
-    return expr.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
-
-
 def _indexed(lf: pl.LazyFrame, src: str, path: str, idx_col: str, rels: dict[str, str]) -> pl.LazyFrame:
     """Explode ``idx_col`` (list of element indices) and read ``rels`` of each element."""
     out = lf.select("_rid", src, idx_col).explode(idx_col).filter(pl.col(idx_col).is_not_null())
@@ -668,15 +663,15 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
         text = pl.concat_str(pieces, ignore_nulls=True) if pieces else pl.lit("")
         refusal = jp(body, spec.refusal) if spec.refusal else pl.lit(None, dtype=S)
 
-    tokens = [_to_int(jp(body, t)) for t in spec.output_tokens]
+    tokens = [to_int(jp(body, t)) for t in spec.output_tokens]
     out_tokens = (
         pl.when(pl.any_horizontal([t.is_not_null() for t in tokens])).then(pl.sum_horizontal(tokens))
         if tokens
         else pl.lit(None, dtype=pl.Int64)
     )
     if spec.output_tokens_fallback:
-        out_tokens = pl.coalesce([out_tokens] + [_to_int(jp(body, t)) for t in spec.output_tokens_fallback])
-    max_tokens = pl.coalesce([_to_int(jp(req, t)) for t in spec.req_max_tokens] + [_to_int(jp(body, t)) for t in spec.body_max_tokens] + [pl.lit(None, dtype=pl.Int64)])
+        out_tokens = pl.coalesce([out_tokens] + [to_int(jp(body, t)) for t in spec.output_tokens_fallback])
+    max_tokens = pl.coalesce([to_int(jp(req, t)) for t in spec.req_max_tokens] + [to_int(jp(body, t)) for t in spec.body_max_tokens] + [pl.lit(None, dtype=pl.Int64)])
     # A cap <= 0 is no cap (Ollama num_predict -1 = unlimited, -2 = fill the context).
     max_tokens = pl.when(max_tokens > 0).then(max_tokens)
     has_req = req.is_not_null()
@@ -693,7 +688,7 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
     if spec.created_unix:
         # Some OpenAI-compatible servers send milliseconds; a seconds value above
         # 1e11 would be past the year 5000 (same rule as responses.parse_timestamp).
-        secs = _to_int(jp(body, spec.created_unix))
+        secs = to_int(jp(body, spec.created_unix))
         ts = pl.from_epoch(pl.when(secs > 10**11).then(secs // 1000).otherwise(secs), time_unit="s").dt.replace_time_zone("UTC")
     elif spec.created_iso:
         ts = jp(body, spec.created_iso).str.to_datetime(time_zone="UTC", strict=False)

@@ -156,11 +156,6 @@ def parse_time(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(aware, naive, from_num)
 
 
-def to_int(expr: pl.Expr) -> pl.Expr:
-    """Number text -> Int64 (``"197.0"`` included); ``Infinity``, non-numbers -> null."""
-    return expr.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
-
-
 def first_value(expr: pl.Expr) -> pl.Expr:
     """The first element of a JSON array text, else the text itself (a scalar).
 

@@ -76,7 +76,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..schema import TOOL_CALL
-from .jsonl import jp, robust_decode
+from .jsonl import jp, robust_decode, to_int
 
 S = pl.String
 
@@ -497,11 +497,6 @@ def _json_calls(attrs: pl.LazyFrame, ev: pl.LazyFrame) -> pl.LazyFrame:
     ).rename({"tool_calls": "_json_calls"})
 
 
-def _int(e: pl.Expr) -> pl.Expr:
-    """Token counts as sent (``"256"``, ``256``, ``256.0``) -> i64; anything else null."""
-    return e.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
-
-
 def _flag(e: pl.Expr) -> pl.Expr:
     return e.fill_null(False)
 
@@ -666,8 +661,8 @@ def _fields() -> list[pl.Expr]:
         pl.col("_idx_refusal").alias("provider_refusal"),
         text.alias("output_text"),
         tool_calls.alias("tool_calls"),
-        _int(pl.coalesce("_out_tokens", "_completion_tokens", "_ai_out_tokens", "_ai_completion_tokens")).alias("output_tokens"),
-        _int(pl.coalesce("_max_tokens", "_ai_max_output", "_ai_max_tokens")).alias("max_tokens"),
+        to_int(pl.coalesce("_out_tokens", "_completion_tokens", "_ai_out_tokens", "_ai_completion_tokens")).alias("output_tokens"),
+        to_int(pl.coalesce("_max_tokens", "_ai_max_output", "_ai_max_tokens")).alias("max_tokens"),
         expects_json.alias("expects_json"),
         after_tool.alias("after_tool_result"),
         pl.coalesce("_workflow", "_entity_path", "_association", "_ai_function_id", "_ai_metadata").alias("_route_hint"),

@@ -44,7 +44,7 @@ import orjson
 import polars as pl
 
 from .embedded import extract_embedded
-from .jsonl import pick
+from .jsonl import pick, to_int
 from .jsonl import RAW, jp, key_path, line_problems, read_checked_lines
 from .problems import ERROR_BODY, PROBLEM_SCHEMA, UNKNOWN_SHAPE
 from .responses import parse_timestamp
@@ -146,7 +146,7 @@ def _problems(df: pl.DataFrame) -> pl.DataFrame:
     have their body parsed again for the reason; the others keep null."""
     body = pl.col("_body")
     missing = body.is_null() | body.str.strip_chars().is_in(["", "{}", "null"])
-    code = pl.col("response_status").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+    code = to_int(pl.col("response_status"))
     failed = code.is_not_null() & ((code < 200) | (code > 299))
     # An unescaped "streamed_data": is a key (inside a JSON string it would be \").
     maybe_stream = body.str.contains(r'"streamed_data"\s*:').fill_null(False)
@@ -196,7 +196,7 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
     df = _problems(df.with_columns(*prop_cols, route.alias("_route"))).drop("_props", "_signed_url")
     rows, bad = extract_embedded(df, src.path)
     problems.append(bad)
-    tokens = pl.col("_completion_tokens").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+    tokens = to_int(pl.col("_completion_tokens"))
     rows = rows.with_columns(
         pl.coalesce(_provider(pl.col("helicone_provider")), pl.col("provider")).alias("provider"),
         pl.coalesce("_response_model", "_model_override", "_request_model", "model", "_model_column").alias("model"),

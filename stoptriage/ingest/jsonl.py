@@ -224,3 +224,9 @@ def pick(expr: pl.Expr, fields: dict[str, tuple[str, ...]]) -> pl.Expr:
         return frame.to_struct(s.name)
 
     return expr.map_batches(batch, return_dtype=dtype)
+
+
+def to_int(expr: pl.Expr) -> pl.Expr:
+    """A number, or its JSON / text form (``"256"``, ``256``, ``"197.0"``) -> Int64;
+    anything else (``Infinity``, words, surrounding spaces) -> null. Never an error."""
+    return expr.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)

@@ -54,11 +54,10 @@ from .fields import (
     parse_time,
     provider_from_model,
     provider_name,
-    to_int,
     tool_calls_from,
     tool_schemas_from,
 )
-from .jsonl import jp, key_path, robust_decode
+from .jsonl import jp, key_path, robust_decode, to_int
 from .source import CSV, JSON, JSONL, PARQUET, Format, Source
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .jsonl import jp
+from .jsonl import jp, to_int
 from ..schema import CANONICAL
 from .fields import (
     CALL_ERROR,
@@ -44,7 +44,6 @@ from .fields import (
     parse_time,
     provider_from_model,
     provider_name,
-    to_int,
     tool_calls_from,
     tool_schemas_from,
 )

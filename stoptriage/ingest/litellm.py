@@ -43,7 +43,7 @@ from __future__ import annotations
 import polars as pl
 
 from .embedded import extract_embedded
-from .jsonl import pick
+from .jsonl import pick, to_int
 from .jsonl import RAW, jp, line_problems, read_checked_lines
 from .problems import ERROR_BODY, SKIPPED, UNKNOWN_SHAPE
 from .responses import parse_timestamp
@@ -195,7 +195,7 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
         provider.alias("provider"),
         pl.when(rewritten).then(pl.lit("litellm")).alias("normalized_by"),
         pl.coalesce("model", "_model").alias("model"),
-        pl.coalesce("output_tokens", pl.col("_completion_tokens").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)).alias("output_tokens"),
+        pl.coalesce("output_tokens", to_int(pl.col("_completion_tokens"))).alias("output_tokens"),
         pl.coalesce(parse_timestamp(pl.col("_start")), "timestamp").alias("timestamp"),
         pl.col("_trace_id").alias("trace_id"),
         pl.col("_id").alias("span_id"),

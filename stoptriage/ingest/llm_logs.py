@@ -56,7 +56,7 @@ from ..errors import InputFileError
 from ..schema import TOOL_CALL, TOOL_SCHEMA
 from . import bodies
 from .embedded import body_problems, record_problems
-from .jsonl import jp
+from .jsonl import jp, to_int
 from .problems import ERROR_BODY, PROBLEM_SCHEMA
 from .responses import parse_timestamp
 from .source import SQLITE, Format, Source
@@ -320,10 +320,6 @@ def _provider(model_id: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return named, guess
 
 
-def _int(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.Float64, strict=False).cast(I64, strict=False)
-
-
 def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """Read an llm logs.db (either layout, or both).
 
@@ -358,7 +354,7 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
     body = pl.col("_body")
     combined = (pl.col("_api") == bodies.UNKNOWN) & ((jp(body, "$.object") == "chat.completion.chunk") | jp(body, "$.finish_reason").is_not_null())
     options = pl.col("options_json")
-    cap = pl.coalesce([_int(jp(options, f"$.{k}")) for k in ("max_tokens", "max_output_tokens", "max_completion_tokens")] + [pl.col("max_tokens")])
+    cap = pl.coalesce([to_int(jp(options, f"$.{k}")) for k in ("max_tokens", "max_output_tokens", "max_completion_tokens")] + [pl.col("max_tokens")])
     named, guess = _provider(pl.col("llm_model"))
     rows = rows.with_columns(
         pl.when(pl.col("_api") != bodies.UNKNOWN).then(pl.col("_api")).alias("provider_api"),
@@ -369,7 +365,7 @@ def read(src: Source) -> tuple[pl.LazyFrame, pl.DataFrame]:
         pl.coalesce("_db_response", "_parts_text", "output_text", pl.lit("")).alias("output_text"),
         pl.when(pl.col("_tool_calls").list.len() > 0).then("_tool_calls").otherwise("tool_calls").alias("tool_calls"),
         pl.when(pl.col("_tool_schemas").list.len() > 0).then("_tool_schemas").otherwise("tool_schemas").alias("tool_schemas"),
-        pl.coalesce("_db_output_tokens", "output_tokens", pl.when(combined).then(_int(jp(body, "$.usage.completion_tokens")))).alias("output_tokens"),
+        pl.coalesce("_db_output_tokens", "output_tokens", pl.when(combined).then(to_int(jp(body, "$.usage.completion_tokens")))).alias("output_tokens"),
         pl.when(cap > 0).then(cap).alias("max_tokens"),
         (pl.col("schema_id").is_not_null() | (jp(options, "$.json_object") == "true").fill_null(False)).alias("expects_json"),
         pl.col("_after").alias("after_tool_result"),

@@ -18,7 +18,7 @@ import polars as pl
 
 from ..schema import TOOL_CALL, TOOL_SCHEMA
 from . import bodies
-from .jsonl import jp
+from .jsonl import jp, to_int
 
 S = pl.String
 KEY, VALUE = pl.col("key"), pl.col("value")
@@ -66,7 +66,7 @@ _JSON_FORMATS = ["json_object", "json_schema"]
 
 def _to_int(expr: pl.Expr) -> pl.Expr:
     """Number text (``"512"``, ``"512.0"``) -> Int64; anything else -> null."""
-    return expr.str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+    return to_int(expr.str.strip_chars())
 
 
 def _expects_json(params: pl.Expr) -> pl.Expr:

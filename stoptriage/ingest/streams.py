@@ -54,7 +54,7 @@ import orjson
 import polars as pl
 
 from . import bodies
-from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode
+from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode, to_int
 from .problems import MALFORMED_JSON, PROBLEM_SCHEMA, UNKNOWN_SHAPE
 from .responses import WRAPPER_CANONICAL, _passthrough_name, parse_timestamp
 from .source import JSON, JSONL, TEXT, Format, Source
@@ -132,14 +132,9 @@ def _lit(value: str) -> pl.Expr:
     return pl.lit(orjson.dumps(value).decode())
 
 
-def _int(e: pl.Expr) -> pl.Expr:
-    """JSON number text -> Int64 (``"3.0"`` included); anything else -> null."""
-    return e.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
-
-
 def _num(e: pl.Expr) -> pl.Expr:
     """JSON number text -> an integer as JSON text (null when not a number)."""
-    return _int(e).cast(S)
+    return to_int(e).cast(S)
 
 
 def _raw(e: pl.Expr) -> pl.Expr:
@@ -176,7 +171,7 @@ def _nonempty(e: pl.Expr) -> pl.Expr:
 def _unix_seconds(e: pl.Expr) -> pl.Expr:
     """A creation time as unix seconds (JSON text): milliseconds (> 1e11, as some
     recorded OpenAI-compatible servers send) are divided down; 0 or non-numbers -> null."""
-    n = _int(e)
+    n = to_int(e)
     return pl.when(n > 100_000_000_000).then(n // 1000).when(n > 0).then(n).cast(S)
 
 
@@ -452,7 +447,7 @@ def _anthropic(ev: pl.LazyFrame) -> pl.LazyFrame:
     blocks = (
         ev.filter(T.is_in(["content_block_start", "content_block_delta"]))
         .with_columns(
-            _int(jp(D, "$.index")).alias("_idx"),
+            to_int(jp(D, "$.index")).alias("_idx"),
             jp(D, "$.content_block.type").alias("_btype"),
             jp(D, "$.content_block.id").alias("_bid"),
             jp(D, "$.content_block.name").alias("_bname"),
@@ -565,7 +560,7 @@ def _choices(ev: pl.LazyFrame, api: str) -> pl.LazyFrame:
         )
         .explode(["_choice", "_k"])
         .filter(pl.col("_k").is_not_null())
-        .with_columns(pl.coalesce(_int(pl.col("_choice").struct.field("index")), pl.col("_k")).alias("_ci"))
+        .with_columns(pl.coalesce(to_int(pl.col("_choice").struct.field("index")), pl.col("_k")).alias("_ci"))
     )
     base = pl.concat_str([pl.lit("$.choices["), pl.col("_k").cast(S), pl.lit("]")])
     delta = pl.col("_choice").struct.field("delta")
@@ -591,7 +586,7 @@ def _choices(ev: pl.LazyFrame, api: str) -> pl.LazyFrame:
             .explode(["_call", "_j"])
             .filter(pl.col("_j").is_not_null())
             .with_columns(
-                pl.coalesce(_int(call.struct.field("index")), pl.col("_j")).alias("_ti"),
+                pl.coalesce(to_int(call.struct.field("index")), pl.col("_j")).alias("_ti"),
                 call.struct.field("id").alias("_id"),
                 call.struct.field("type").alias("_type"),
                 call.struct.field("function").struct.field("name").alias("_name"),
@@ -679,7 +674,7 @@ def _responses(ev: pl.LazyFrame) -> pl.LazyFrame:
     items = (
         ev.filter(T.str.starts_with("response.output_") | T.str.starts_with("response.function_call") | T.str.starts_with("response.refusal") | T.str.starts_with("response.content_part"))
         .with_columns(
-            _int(jp(D, "$.output_index")).alias("_oi"),
+            to_int(jp(D, "$.output_index")).alias("_oi"),
             pl.when(T == "response.output_item.done").then(_raw(jp(D, "$.item"))).alias("_done"),
             jp(D, "$.item.type").alias("_itype"),
             jp(D, "$.item.name").alias("_name"),
@@ -789,7 +784,7 @@ def _converse(ev: pl.LazyFrame) -> pl.LazyFrame:
     start, delta = "$.contentBlockStart", "$.contentBlockDelta"
     blocks = (
         ev.with_columns(
-            _int(pl.coalesce(jp(D, f"{start}.contentBlockIndex"), jp(D, f"{delta}.contentBlockIndex"))).alias("_idx"),
+            to_int(pl.coalesce(jp(D, f"{start}.contentBlockIndex"), jp(D, f"{delta}.contentBlockIndex"))).alias("_idx"),
             jp(D, f"{start}.start.toolUse.toolUseId").alias("_tid"),
             jp(D, f"{start}.start.toolUse.name").alias("_name"),
             jp(D, f"{delta}.delta.text").alias("_text"),
@@ -878,7 +873,7 @@ def _cohere_v2(ev: pl.LazyFrame) -> pl.LazyFrame:
     msg = "$.delta.message"
     parts = (
         ev.filter(T.is_in(["content-start", "content-delta"]))
-        .with_columns(_int(jp(D, "$.index")).alias("_idx"), jp(D, f"{msg}.content.text").alias("_text"))
+        .with_columns(to_int(jp(D, "$.index")).alias("_idx"), jp(D, f"{msg}.content.text").alias("_text"))
         .group_by("_sid", "_idx", maintain_order=True)
         .agg(_concat(pl.col("_text")).alias("_text"))
         .sort("_sid", "_idx")
@@ -888,7 +883,7 @@ def _cohere_v2(ev: pl.LazyFrame) -> pl.LazyFrame:
     calls = (
         ev.filter(T.is_in(["tool-call-start", "tool-call-delta"]))
         .with_columns(
-            _int(jp(D, "$.index")).alias("_idx"),
+            to_int(jp(D, "$.index")).alias("_idx"),
             jp(D, f"{msg}.tool_calls.id").alias("_id"),
             jp(D, f"{msg}.tool_calls.function.name").alias("_name"),
             jp(D, f"{msg}.tool_calls.function.arguments").alias("_args"),

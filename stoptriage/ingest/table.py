@@ -17,7 +17,7 @@ import polars as pl
 
 from ..errors import MissingColumnError
 from ..schema import CANONICAL, REQUIRED_FLAT, TOOL_CALL, TOOL_SCHEMA
-from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode
+from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode, to_int
 from .problems import BAD_VALUE
 from .responses import parse_timestamp
 from .source import CSV, JSONL, PARQUET, Format, Source
@@ -33,7 +33,7 @@ def _from_text(name: str, dtype: pl.DataType) -> pl.Expr:
         low = c.str.strip_chars().str.to_lowercase()
         return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False).otherwise(None)
     if dtype == pl.Int64:
-        return c.str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+        return to_int(c.str.strip_chars())
     if isinstance(dtype, pl.Datetime):
         return parse_timestamp(c.str.strip_chars())
     if dtype == pl.List(TOOL_CALL) or dtype == pl.List(TOOL_SCHEMA):
