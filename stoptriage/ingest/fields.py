@@ -194,6 +194,33 @@ def content_text(container: pl.Expr, raw: pl.Expr) -> pl.Expr:
     )
 
 
+def _named_elements(df: pl.DataFrame, arr: str, only_type: str | None, rels: dict[str, tuple[str, ...]], dtype: pl.DataType, alias: str) -> pl.DataFrame:
+    """``_rid`` -> ``alias`` list[struct] built from the elements of a JSON array column.
+
+    Each element (of ``type`` ``only_type`` when given) gives one struct whose
+    fields are the first JSONPath of ``rels[field]`` that matches; elements
+    without a ``name`` are left out, and rows without any are absent.
+    """
+    keep = pl.int_range(pl.len())
+    if only_type is not None:
+        keep = keep.filter(E.struct.field("type") == only_type)
+    idx = robust_decode(pl.col(arr), pl.List(pl.Struct({"type": S}))).list.eval(keep)
+    # Only arrays are decoded: a value of another shape would make the batch decode fail
+    # and bisect down to that row (robust_decode).
+    arrays = df.select("_rid", arr).filter(pl.col(arr).str.starts_with("["))
+    out = arrays.select("_rid", arr, idx.alias("_i")).explode("_i").filter(pl.col("_i").is_not_null())
+    el = jp(arr, pl.concat_str([pl.lit("$["), pl.col("_i").cast(S), pl.lit("]")]))
+    out = out.with_columns(el.alias("_el")).with_columns(
+        [pl.coalesce([jp("_el", path) for path in paths]).alias(name) for name, paths in rels.items()]
+    )
+    return (
+        out.filter(pl.col("name").is_not_null())
+        .sort("_rid", "_i")
+        .group_by("_rid", maintain_order=True)
+        .agg(pl.struct(*rels).cast(dtype).alias(alias))
+    )
+
+
 def tool_calls_from(df: pl.DataFrame, arr: str, only_type: str | None = None) -> pl.DataFrame:
     """``_rid`` -> ``tool_calls`` list[struct{name, arguments}] from a JSON array column.
 
@@ -205,26 +232,11 @@ def tool_calls_from(df: pl.DataFrame, arr: str, only_type: str | None = None) ->
     (e.g. ``tool_use`` in a content block list). Elements without a name are not
     tool calls and are left out. Rows without calls are absent from the output.
     """
-    kind = E.struct.field("type")
-    keep = pl.int_range(pl.len())
-    if only_type is not None:
-        keep = keep.filter(kind == only_type)
-    idx = robust_decode(pl.col(arr), pl.List(pl.Struct({"type": S}))).list.eval(keep)
-    # Only arrays are decoded: a value of another shape would make the batch decode fail
-    # and bisect down to that row (robust_decode).
-    arrays = df.select("_rid", arr).filter(pl.col(arr).str.starts_with("["))
-    out = arrays.select("_rid", arr, idx.alias("_i")).explode("_i").filter(pl.col("_i").is_not_null())
-    el = jp(arr, pl.concat_str([pl.lit("$["), pl.col("_i").cast(S), pl.lit("]")]))
-    out = out.with_columns(el.alias("_el")).with_columns(
-        pl.coalesce(jp("_el", "$.function.name"), jp("_el", "$.name")).alias("name"),
-        pl.coalesce(jp("_el", "$.function.arguments"), jp("_el", "$.arguments"), jp("_el", "$.args"), jp("_el", "$.input")).alias("arguments"),
-    )
-    return (
-        out.filter(pl.col("name").is_not_null())
-        .sort("_rid", "_i")
-        .group_by("_rid", maintain_order=True)
-        .agg(pl.struct("name", "arguments").cast(TOOL_CALL).alias("tool_calls"))
-    )
+    rels = {
+        "name": ("$.function.name", "$.name"),
+        "arguments": ("$.function.arguments", "$.arguments", "$.args", "$.input"),
+    }
+    return _named_elements(df, arr, only_type, rels, TOOL_CALL, "tool_calls")
 
 
 def tool_schemas_from(df: pl.DataFrame, arr: str) -> pl.DataFrame:
@@ -233,20 +245,11 @@ def tool_schemas_from(df: pl.DataFrame, arr: str) -> pl.DataFrame:
     Elements: OpenAI Chat ``{type: function, function: {name, parameters}}``,
     flat ``{name, parameters}`` (Responses), Anthropic ``{name, input_schema}``.
     """
-    idx = robust_decode(pl.col(arr), pl.List(pl.Struct({"type": S}))).list.eval(pl.int_range(pl.len()))
-    arrays = df.select("_rid", arr).filter(pl.col(arr).str.starts_with("["))
-    out = arrays.select("_rid", arr, idx.alias("_i")).explode("_i").filter(pl.col("_i").is_not_null())
-    el = jp(arr, pl.concat_str([pl.lit("$["), pl.col("_i").cast(S), pl.lit("]")]))
-    out = out.with_columns(el.alias("_el")).with_columns(
-        pl.coalesce(jp("_el", "$.function.name"), jp("_el", "$.name")).alias("name"),
-        pl.coalesce(jp("_el", "$.function.parameters"), jp("_el", "$.parameters"), jp("_el", "$.input_schema"), jp("_el", "$.inputSchema")).alias("schema"),
-    )
-    return (
-        out.filter(pl.col("name").is_not_null())
-        .sort("_rid", "_i")
-        .group_by("_rid", maintain_order=True)
-        .agg(pl.struct("name", "schema").cast(TOOL_SCHEMA).alias("tool_schemas"))
-    )
+    rels = {
+        "name": ("$.function.name", "$.name"),
+        "schema": ("$.function.parameters", "$.parameters", "$.input_schema", "$.inputSchema"),
+    }
+    return _named_elements(df, arr, None, rels, TOOL_SCHEMA, "tool_schemas")
 
 
 def last_is_tool_result(msgs: pl.Expr) -> pl.Expr:
