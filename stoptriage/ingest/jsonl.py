@@ -29,18 +29,28 @@ CHECK_DTYPE = pl.Struct(
 )
 
 
+def parse_object(line: str | None) -> tuple[dict | None, str | None]:
+    """One line parsed with orjson: (the object, None), or (None, why it is not a
+    record: ``blank line``, ``malformed JSON: <orjson's position>``, or ``expected a
+    JSON object, got a JSON <type>``). The wording every reader reports."""
+    if line is None or not line.strip():
+        return None, "blank line"
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, f"malformed JSON: {exc}"
+    if not isinstance(value, dict):
+        return None, f"expected a JSON object, got a JSON {type(value).__name__}"
+    return value, None
+
+
 def _check_line(line: str | None) -> dict:
     """Parse one line with orjson: error, top-level keys, and for a wrapped record
     the ``response`` / ``request`` objects re-serialized (so later steps parse the
     small body, not the whole line again) with the body's own top-level keys."""
-    if line is None or not line.strip():
-        return {"error": "blank line"}
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return {"error": f"malformed JSON: {exc}"}
-    if not isinstance(value, dict):
-        return {"error": f"expected a JSON object, got a JSON {type(value).__name__}"}
+    value, error = parse_object(line)
+    if error is not None:
+        return {"error": error}
     response, request = value.get("response"), value.get("request")
     body = response if isinstance(response, dict) else value
     return {

@@ -59,7 +59,7 @@ import orjson
 import polars as pl
 
 from . import spans as span_frames
-from .jsonl import RAW, line_problems, robust_decode
+from .jsonl import RAW, line_problems, parse_object, robust_decode
 from .problems import BAD_VALUE, PROBLEM_SCHEMA, SKIPPED, UNKNOWN_SHAPE
 from .fields import parse_time
 from .source import Format, Source
@@ -629,13 +629,7 @@ DECODE_SLICE_BYTES = 32 << 20
 def _line_error(line: str | None) -> str | None:
     """Why a line that did not decode is not a record: malformed JSON or not an
     object (as ``jsonl.read_checked_lines`` says it); None for a JSON object."""
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return f"malformed JSON: {exc}"
-    if not isinstance(value, dict):
-        return f"expected a JSON object, got a JSON {type(value).__name__}"
-    return None
+    return parse_object(line)[1]
 
 
 def _check_batch(s: pl.Series) -> pl.Series:

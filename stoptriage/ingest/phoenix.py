@@ -46,7 +46,7 @@ import orjson
 import polars as pl
 
 from . import openinference, spans as span_frames
-from .jsonl import RAW
+from .jsonl import RAW, parse_object
 from .problems import BLANK, MALFORMED_JSON, PROBLEM_SCHEMA, UNKNOWN_SHAPE
 from .responses import parse_timestamp
 from .source import CSV, JSON, JSONL, PARQUET, Format, Source
@@ -221,14 +221,9 @@ def _read_record(line: str | None, csv: bool) -> dict:
     """One JSON record -> ``{error, shape, spans}``. ``error``: not a JSON object;
     ``shape``: JSON holding no span, or a page / trace with entries that are not
     spans (its spans are still read)."""
-    if line is None or not line.strip():
-        return {"error": "blank line"}
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return {"error": f"malformed JSON: {exc}"}
-    if not isinstance(obj, dict):
-        return {"error": f"expected a JSON object, got a JSON {type(obj).__name__}"}
+    obj, error = parse_object(line)
+    if error is not None:
+        return {"error": error}
     found = _span_list(obj)
     if found is None:
         return {"shape": "not a Phoenix span: no context.span_id with span_kind (nor data[] / spans[] of them)"}
