@@ -178,7 +178,7 @@ def container_of(head: bytes) -> str:
     return TEXT
 
 
-def _columns_format(names: set[str], mapping: dict[str, str]) -> str:
+def _columns_format(names: set[str]) -> str:
     for name, fmt in FORMATS.items():
         if fmt.columns is not None and fmt.columns(names):
             return name
@@ -198,11 +198,11 @@ def detect_format(container: str, head: bytes, path: str | None, mapping: dict[s
     if container == PARQUET:
         if path is None and data is None:
             return "table"
-        return _columns_format(set(pl.read_parquet_schema(path if path is not None else io.BytesIO(data))), mapping)
+        return _columns_format(set(pl.read_parquet_schema(path if path is not None else io.BytesIO(data))))
     if container == CSV:
         header = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0]
         names = {c.strip().strip('"') for c in header.replace("\t", ",").split(",")}
-        return _columns_format(names, mapping)
+        return _columns_format(names)
     if container == SQLITE:
         tables: set[str] = set()
         if path is not None or data is not None:

@@ -32,7 +32,7 @@ WRAPPER_CANONICAL = ("route", "timestamp", "trace_id", "span_id")
 _RESERVED = {"_rid", "_body", "_req", "_api", "_shape_error", "_problem", RAW, "_error", "_keys", "_body_keys", "_wrapped_response", "_wrapped_request", "source_line"}
 
 
-def _passthrough_name(key: str) -> str:
+def wrapper_column(key: str) -> str:
     """Column name of a wrapper key: canonical names are kept apart from the body's
     values (``_wrap_route`` ..., or ``wrapper_model`` for other canonical names)."""
     if key in WRAPPER_CANONICAL:
@@ -40,6 +40,22 @@ def _passthrough_name(key: str) -> str:
     if key in CANONICAL:
         return f"wrapper_{key}"
     return key
+
+
+def fill_wrapper(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Wrapper keys naming canonical columns (route, timestamp, trace_id, span_id)
+    fill them: the body has no route or ids; a body's own time wins over the
+    wrapper's. Input: rows with the :func:`wrapper_column` columns of ``keys``.
+    Output: the rows with those canonical columns and without the wrapper columns."""
+    fills = []
+    for k in WRAPPER_CANONICAL:
+        if k in keys:
+            w = pl.col(wrapper_column(k))
+            fills.append((pl.coalesce(pl.col("timestamp"), parse_timestamp(w)) if k == "timestamp" else w).alias(k))
+    wrapper_cols = [wrapper_column(k) for k in WRAPPER_CANONICAL if k in keys and wrapper_column(k) in rows.columns]
+    if not fills or not rows.height:
+        return rows.drop(wrapper_cols)
+    return rows.with_columns(fills).drop(wrapper_cols)
 
 
 def _unwrap(df: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, list[str]]:
@@ -99,7 +115,7 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     df = df.filter(pl.col("_error").is_null()).with_row_index("_rid")
     df, keys = _unwrap(df, fmt)
     keys = [k for k in keys if k not in _RESERVED]
-    passthrough = [jp(RAW, key_path(k)).alias(_passthrough_name(k)) for k in keys]
+    passthrough = [jp(RAW, key_path(k)).alias(wrapper_column(k)) for k in keys]
     # Done with the raw line: drop it (and the copies the check made) before the
     # extraction so the line text is not held alongside the body text.
     df = df.with_columns(passthrough).drop(RAW, "_error", "_keys", "_wrapped_response", "_wrapped_request")
@@ -129,13 +145,7 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
         )
     )
     rows = extracted.filter(pl.col("_shape_error").is_null() & pl.col("_api").is_in(list(bodies.SPECS))).sort("_rid")
-    # Wrapper keys that name canonical columns fill them (the body has no route/ids).
-    fills = []
-    for k in WRAPPER_CANONICAL:
-        if k in keys:
-            w = pl.col(_passthrough_name(k))
-            fills.append((pl.coalesce(pl.col("timestamp"), parse_timestamp(w)) if k == "timestamp" else w).alias(k))
-    rows = rows.with_columns(fills).drop([_passthrough_name(k) for k in WRAPPER_CANONICAL if k in keys])
+    rows = fill_wrapper(rows, keys)
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
     drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error", "_body_keys") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)

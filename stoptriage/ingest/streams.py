@@ -56,7 +56,7 @@ import polars as pl
 from . import bodies
 from .jsonl import RAW, all_keys, jp, key_path, line_problems, read_checked_lines, robust_decode, to_int
 from .problems import MALFORMED_JSON, PROBLEM_SCHEMA, UNKNOWN_SHAPE
-from .responses import WRAPPER_CANONICAL, _passthrough_name, parse_timestamp
+from .responses import fill_wrapper, wrapper_column
 from .source import JSON, JSONL, TEXT, Format, Source
 
 S = pl.String
@@ -1126,18 +1126,6 @@ def _chunk_streams(lines: pl.LazyFrame) -> pl.DataFrame:
     return split_streams(classify_events(lines)).collect()
 
 
-def _fill_wrapper(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Wrapper keys naming canonical columns fill them (as in ``responses``)."""
-    fills = []
-    for k in WRAPPER_CANONICAL:
-        if k in keys:
-            w = pl.col(_passthrough_name(k))
-            fills.append((pl.coalesce(pl.col("timestamp"), parse_timestamp(w)) if k == "timestamp" else w).alias(k))
-    if not fills or not rows.height:
-        return rows.drop([_passthrough_name(k) for k in WRAPPER_CANONICAL if k in keys and _passthrough_name(k) in rows.columns])
-    return rows.with_columns(fills).drop([_passthrough_name(k) for k in WRAPPER_CANONICAL if k in keys])
-
-
 def read_records(path: str, data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """Read a JSON-lines file of recorded streams (layout 1) and/or stream chunks (layout 3).
 
@@ -1155,7 +1143,7 @@ def read_records(path: str, data: bytes | None = None) -> tuple[pl.LazyFrame, pl
     has_events = pl.col("_keys").list.contains("events")
     recs, chunks = ok.filter(has_events), ok.filter(~has_events)
     keys = [k for k in all_keys(recs) if k not in ("events", "request")]
-    passthrough = [jp(RAW, key_path(k)).alias(_passthrough_name(k)) for k in keys]
+    passthrough = [jp(RAW, key_path(k)).alias(wrapper_column(k)) for k in keys]
     rec_streams = recs.select(pl.col("source_line").alias("_sid"), "source_line", pl.col("_wrapped_request").alias("_req"), *passthrough)
     rec_events = (
         recs.lazy()
@@ -1184,7 +1172,7 @@ def read_records(path: str, data: bytes | None = None) -> tuple[pl.LazyFrame, pl
     ev = pl.concat([f.cast({"_ord": pl.Int64}) for f in frames], how="vertical_relaxed")
     rows, stream_problems = reassemble(ev, rec_streams, path)
     problems.append(stream_problems)
-    rows = _fill_wrapper(rows, keys)
+    rows = fill_wrapper(rows, keys)
     return rows.lazy(), pl.concat(problems, how="vertical_relaxed")
 
 
