@@ -30,6 +30,9 @@ TAIL_WINDOW = 400
 REFUSAL_HEAD = 600
 #: A phrase found in the first REFUSAL_OPENING characters scores 1.0; later in the head 0.5.
 REFUSAL_OPENING = 160
+#: Answer phrases (``~`` lines) count in the first ANSWER_OPENING chars: the sentence
+#: after a decline ("I can't ... However, I can suggest ...").
+ANSWER_OPENING = 250
 #: A phrase later in the text counts only when the whole answer is short (chars).
 REFUSAL_SHORT_ANSWER = 700
 #: A last line at least this long (chars) that ends in a letter/digit reads as prose cut
@@ -66,15 +69,26 @@ def _parse_lines(text: str) -> list[str]:
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            out.append(line.replace("’", "'").lower())
+            out.extend(expand(line.replace("’", "'").lower()))
     return out
+
+
+def expand(line: str) -> list[str]:
+    """Every phrase a list line stands for: each ``{a|b|c}`` group gives one phrase per
+    alternative, groups multiply ("i {can't|won't} {help|go}" -> 4 phrases). A line
+    without braces is itself. A ``!`` prefix stays on every expansion."""
+    match = re.search(r"\{([^{}]*)\}", line)
+    if match is None:
+        return [line]
+    head, tail = line[: match.start()], line[match.end():]
+    return [p for alt in match.group(1).split("|") for p in expand(head + alt + tail)]
 
 
 def load_list(name: str, extra: list[str | Path] | None = None) -> tuple[str, ...]:
     """Shipped list ``data/<name>`` plus the lines of user files.
 
-    Lines are lower-cased, curly apostrophes made straight, comments (``#``) and
-    blank lines dropped. Raises ConfigError for an unreadable user file.
+    Lines are lower-cased, curly apostrophes made straight, ``{a|b}`` groups expanded
+    (:func:`expand`), comments (``#``) and blank lines dropped. Raises ConfigError for an unreadable user file.
     """
     lines = _data_lines(name)
     for path in extra or []:
@@ -161,12 +175,124 @@ def bracket_imbalance() -> pl.Expr:
     return (opens != closes).fill_null(False)
 
 
-def last_line_is_prose() -> pl.Expr:
-    """Last line of the text is prose: >= PROSE_LINE_CHARS chars, not a list item,
-    heading, table row or indented code (bool)."""
-    line = pl.col("_tail").str.extract(r"([^\n]*)$")
-    marker = line.str.contains(r"^\s*(?:[-*+•#>|]|\d+[.)]\s|    |\t)")
-    return ((line.str.len_chars() >= PROSE_LINE_CHARS) & ~marker).fill_null(False)
+#: A list item: a bullet (- * + •) or a number (1. / 1)) then a space, at the line start.
+_LIST_ITEM = r"^\s*(?:[-*+•]|\d{1,3}[.)])\s"
+#: A line that is not running text: heading, quote, table row, indented code (an
+#: indented list item is still a list item).
+_STRUCTURED_LINE = r"^\s*(?:#|>|\|)|^(?:    |\t)\s*(?:[^-*+•\d\s]|\d+[^.)\d])"
+#: A list item that is running text all the same: a sentence end inside it, or long.
+_PROSE_ITEM = r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+.*[.!?]\s+\S|^.{100,}$"
+#: A letter's closing: a short comma-ended line ("Best regards,") then one to three
+#: capitalised words (a name).
+_SIGN_OFF = r"(?m)^[^\n]{1,30},[ \t]*\n[ \t]*\p{Lu}\S*(?:[ \t]+\p{Lu}\S*){0,2}$"
+#: A final "Label: value" line with a one- or two-word value ("Verdict: APPROVE").
+_LABEL_VALUE = r"^\s*[\p{L}\p{N} _*-]{1,40}:\**\s*\S+(?:\s+\S+)?$"
+#: A last token that is a URL, a domain or a path with two slashes (they need no period).
+_LINK_END = r"(?:^|\s)(?:\S*://|www\.|[^\s<]*/[^\s/]*/)\S*$"
+#: Text that ends in a letter, or in a letter and an apostrophe with no opening quote
+#: on the line (a contraction cut after its apostrophe: "you'").
+_LETTER_END = r"\p{L}$|(?:^|[^\s'])[^\s']*\p{L}'$"
+#: A one-word last line after a line that ended mid-sentence (a letter or a comma)
+#: and was not a heading: a wrapped line of a poem or paragraph, cut.
+_WORD_AFTER_OPEN_LINE = r"(?m)^(?:[^#\n][^\n]*)?[\p{L},][ \t]*\n(?:[ \t]*\n)*[ \t]*[\p{L}'’-]+$"
+
+
+def last_line() -> pl.Expr:
+    """The last line of ``_tail`` (str; the whole tail when it has no newline)."""
+    return pl.col("_tail").str.extract(r"([^\n]*)$")
+
+
+def _whole_last_line() -> pl.Expr:
+    """The last line lies wholly inside the tail window (bool): counts on it are exact."""
+    return pl.col("_tail").str.contains("\n") | (pl.col("output_chars") <= TAIL_WINDOW)
+
+
+def cut_mid_sentence() -> pl.Expr:
+    """Running text stops on a letter (bool): the cut-off sentence.
+
+    True when the text ends in a letter (or a letter and a lone apostrophe) and the
+    last line is running text: two or more words, not a heading, quote, table row
+    or indented code, and not a short list item (a list item with a sentence end
+    inside or of 100+ chars is running text). The text must use punctuation
+    somewhere (. ! ? : ; , …) or the last line have six or more words. Also true
+    for a one-word last line after a line that ended on a letter or a comma.
+    Not flagged, because real complete answers end this way (taxonomy.md §2 "Real
+    data, seen"; the exemptions were each seen in real answers or written as tests):
+    other one-word last lines (verdicts, names), a sign-off under a short
+    comma-ended line, a final ``Label: value`` line, a URL or path, short list items
+    (see :func:`cut_list_item`), endings on a digit (bare numbers).
+    Needs ``_tail``, ``_last_line``.
+    """
+    line = pl.col("_last_line")
+    tail = pl.col("_tail")
+    item = line.str.contains(_LIST_ITEM)
+    running = ~line.str.contains(_STRUCTURED_LINE) & (~item | line.str.contains(_PROSE_ITEM))
+    words = line.str.count_matches(r"\S*\p{L}\S*")
+    punctuated = tail.str.head(-1).str.contains(r"[.!?:;,…。！？]") | (words >= 6)
+    several = (
+        running
+        & (words >= 2)
+        & punctuated
+        & ~line.str.contains(_LABEL_VALUE)
+        & ~line.str.contains(_LINK_END)
+    )
+    one_word = (words == 1) & tail.str.contains(_WORD_AFTER_OPEN_LINE)
+    return (tail.str.contains(_LETTER_END) & (several | one_word) & ~tail.str.contains(_SIGN_OFF)).fill_null(False)
+
+
+def cut_list_item() -> pl.Expr:
+    """A list whose items end in . ! ? stops on an item ending in a letter/digit (bool).
+
+    Counts, in ``_tail``, the list items ending in sentence punctuation and those
+    ending in a letter or digit; the last line (a list item ending in a letter or
+    digit) is cut when at least one earlier item ends in punctuation and no fewer
+    than end without. Lists written without periods are never flagged by this."""
+    item = _LIST_ITEM + r"[^\n]*"
+    punct = pl.col("_tail").str.count_matches(rf"(?m){item}[.!?][)\]\"'”’*_]*[ \t]*$")
+    bare = pl.col("_tail").str.count_matches(rf"(?m){item}[\p{{L}}\p{{N}}][ \t]*$") - 1
+    last_item = pl.col("_last_line").str.contains(_LIST_ITEM) & pl.col("_tail").str.contains(r"[\p{L}\p{N}]$")
+    return (last_item & (punct >= 1) & (punct >= bare)).fill_null(False)
+
+
+def open_markup() -> pl.Expr:
+    """The last line opened something it did not close (bool): an odd number of
+    ``**`` or of single backticks (fences do not count), more ( than ), more [ than
+    ], more “ than ”, an odd number of straight double quotes, or a single ``*``
+    that opens emphasis and is not closed. Only judged when the whole last line is
+    inside the tail window and the text does not end on . ! ? … (real answers end
+    "(get it?" and on an ellipsis after a quote opened lines earlier).
+    Needs ``_tail``, ``_last_line``."""
+    line = pl.col("_last_line")
+    count = line.str.count_matches
+    opened = (
+        (count(r"\*\*") % 2 == 1)
+        | ((count("`") - 3 * count("```")) % 2 == 1)
+        | (count(r"\(") > count(r"\)"))
+        | (count(r"\[") > count(r"\]"))
+        | (count("“") > count("”"))
+        | (count('"') % 2 == 1)
+        | line.str.contains(r"(?:^|\s)\*[^\s*][^*]*$")
+    )
+    ends_sentence = pl.col("_tail").str.contains(r"[.!?…。！？]$")
+    return (opened & _whole_last_line() & ~ends_sentence).fill_null(False)
+
+
+def dangling_structure() -> pl.Expr:
+    """The text ends on a structure that announces more (bool): a heading line, a
+    bold label ending in a colon (``**Types:**``), a bare list marker, a table row
+    that starts with ``|`` and does not end with one, a table's header separator,
+    a closing ``</thinking>`` tag with nothing after it, or the text of a markdown
+    link without its target (``[Docs]`` in a text that writes links as ``[..](..)``)."""
+    line = pl.col("_last_line")
+    return (
+        line.str.contains(r"^\s{0,3}#{1,6}(?:\s|$)")
+        | line.str.contains(r":\s*[*_]{1,2}$")
+        | line.str.contains(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s*$")
+        | (line.str.contains(r"^\s*\|") & ~line.str.contains(r"\|\s*$"))
+        | line.str.contains(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
+        | pl.col("_tail").str.contains(r"</thinking>$")
+        | (line.str.contains(r"\[[^\]\d][^\]]*\]$") & TEXT.str.contains(r"\]\(", literal=False))
+    ).fill_null(False)
 
 
 # ---------------------------------------------------------------- 2. structured output
@@ -280,35 +406,58 @@ def _alternation(phrases: tuple[str, ...]) -> str:
     return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
 
 
-def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
-    """struct{phrase, pos}: first refusal phrase in the opening REFUSAL_HEAD chars.
-
-    ``phrases``: data/refusal_phrases.txt plus user files; lines starting with ``!``
-    are not-a-refusal phrases, blanked out before matching (so "I'm sorry to hear
-    that" never matches "i'm sorry, but i"). Case-insensitive; ’ reads as '.
-    """
-    positive = tuple(p for p in phrases if not p.startswith("!"))
+def split_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(refusal phrases, ``!`` not-a-refusal phrases, ``~`` answer phrases) of a list."""
+    positive = tuple(p for p in phrases if p[:1] not in ("!", "~"))
     negative = tuple(p[1:] for p in phrases if p.startswith("!"))
-    head = TEXT.str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
+    answer = tuple(p[1:] for p in phrases if p.startswith("~"))
+    return positive, negative, answer
+
+
+def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
+    """struct{phrase: str, pos: u32, answered: bool} from the opening of output_text.
+
+    ``phrases``: data/refusal_phrases.txt plus user files. The opening (first
+    REFUSAL_HEAD chars, lower-cased, ’ read as ') is searched for the first refusal
+    phrase (``phrase``, ``pos`` its char offset; null when none) after ``!`` phrases
+    are blanked out (so "I'm sorry to hear that" never matches "i'm sorry, but").
+    ``answered`` is true when a ``~`` phrase occurs in the first ANSWER_OPENING chars (the text corrects a
+    premise, asks for clarification or goes on to answer). Phrases match at a word
+    start.
+    """
+    positive, negative, answer = split_phrases(phrases)
+    head = TEXT.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
     if negative:
-        head = head.str.replace_all(_alternation(negative), "~")
-    if not positive:
-        return pl.struct(pl.lit(None, dtype=pl.String).alias("phrase"), pl.lit(None, dtype=pl.UInt32).alias("pos"))
-    pattern = _alternation(positive)
-    return pl.struct(head.str.extract(f"({pattern})").alias("phrase"), head.str.find(pattern).alias("pos"))
+        head = head.str.replace_all(rf"\b(?:{_alternation(negative)})", "~")
+    none_str, none_pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
+    if positive:
+        pattern = rf"\b(?:{_alternation(positive)})"
+        phrase, pos = head.str.extract(f"({pattern})"), head.str.find(pattern)
+    else:
+        phrase, pos = none_str, none_pos
+    opening = head.str.head(ANSWER_OPENING)
+    answered = opening.str.contains(rf"\b(?:{_alternation(answer)})") if answer else pl.lit(False)
+    return pl.struct(phrase.alias("phrase"), pos.alias("pos"), answered.fill_null(False).alias("answered"))
 
 
 def refusal_score() -> pl.Expr:
-    """``refusal_score`` (f64 in [0, 1]): 1.0 for a phrase in the first
-    REFUSAL_OPENING chars, 0.5 later in the head, 0 for none. Needs ``_refusal_pos``."""
+    """``refusal_score`` (f64 in [0, 1]): 1.0 for a refusal phrase in the first
+    REFUSAL_OPENING chars, 0.5 later in the first REFUSAL_HEAD chars, 0 for none
+    or when an answer phrase (``~`` lines) is in the opening too.
+    Needs ``_refusal_pos``, ``_refusal_answered``."""
     pos = pl.col("_refusal_pos")
-    return pl.when(pos.is_null()).then(0.0).when(pos < REFUSAL_OPENING).then(1.0).otherwise(0.5)
+    return (
+        pl.when(pos.is_null() | pl.col("_refusal_answered")).then(0.0)
+        .when(pos < REFUSAL_OPENING).then(1.0)
+        .otherwise(0.5)
+    )
 
 
 def refusal_hit() -> pl.Expr:
-    """``refusal_hit`` (bool): a phrase at the opening, or anywhere in the head of a
-    short answer (< REFUSAL_SHORT_ANSWER chars). Long answers that only mention a
-    limitation midway are compliance, not refusals."""
+    """``refusal_hit`` (bool): a refusal phrase in the opening (refusal_score 1.0), or
+    anywhere in the first REFUSAL_HEAD chars of a short answer (< REFUSAL_SHORT_ANSWER
+    chars). Long answers that only mention a limitation midway are compliance, not
+    refusals. Thresholds measured by benchmarks/accuracy.py (README "How accurate is it?")."""
     return (pl.col("refusal_score") >= 1.0) | (
         (pl.col("refusal_score") > 0) & (pl.col("output_chars") < REFUSAL_SHORT_ANSWER)
     )
@@ -373,21 +522,50 @@ def phantom_tool_use() -> pl.Expr:
     return (pl.col("stop_reason") == "tool_call") & (pl.col("tool_call_count") == 0)
 
 
+#: Truncation cues in the order ``truncation_cue`` reports them (the first that holds).
+TRUNCATION_CUES = (
+    "token_cap",
+    "unclosed_code_fence",
+    "json_unbalanced",
+    "open_punctuation",
+    "continuation_word",
+    "open_markup",
+    "dangling_structure",
+    "cut_list_item",
+    "cut_mid_sentence",
+)
+
+
+def _cue_exprs() -> dict[str, pl.Expr]:
+    return {
+        "token_cap": pl.col("at_token_cap").fill_null(False),
+        "unclosed_code_fence": pl.col("unclosed_code_fence"),
+        "json_unbalanced": pl.col("_json_candidate").is_not_null() & pl.col("bracket_imbalance"),
+        "open_punctuation": pl.col("ends_open_punctuation"),
+        "continuation_word": pl.col("ends_continuation_word"),
+        "open_markup": pl.col("_open_markup"),
+        "dangling_structure": pl.col("_dangling_structure"),
+        "cut_list_item": pl.col("_cut_list_item"),
+        "cut_mid_sentence": pl.col("_cut_mid_sentence"),
+    }
+
+
+def truncation_cue() -> pl.Expr:
+    """``truncation_cue`` (str, null when nothing looks cut): the first cue of
+    :data:`TRUNCATION_CUES` that holds (the evidence beside ``output_tail``).
+
+    Cues: output at the token cap; an unclosed code fence; JSON applicable with
+    unbalanced brackets; open punctuation or a continuation word at the end
+    (taxonomy.md §2.1, §2.5); and four text cues measured on real answers cut at
+    random (benchmarks/accuracy.py): :func:`open_markup`, :func:`dangling_structure`,
+    :func:`cut_list_item`, :func:`cut_mid_sentence`. Empty text has no cue (it is
+    ``empty``)."""
+    expr = pl.lit(None, dtype=pl.String)
+    for name, cond in reversed(_cue_exprs().items()):
+        expr = pl.when(cond).then(pl.lit(name)).otherwise(expr)
+    return pl.when(pl.col("output_chars") > 0).then(expr)
+
+
 def truncated() -> pl.Expr:
-    """``truncated`` (bool): the text looks cut.
-
-    Any of: continuation-word ending; open punctuation ending; an unclosed code
-    fence; JSON applicable and brackets unbalanced; output at the token cap; or a
-    text ending in a letter on a prose last line (taxonomy.md §3, with the mid-word
-    rule narrowed to letters on prose lines because complete answers end in bare
-    numbers, verdicts and list items). Empty text is never truncated (it is ``empty``).
-    """
-    text_cut = (
-        pl.col("ends_continuation_word")
-        | pl.col("ends_open_punctuation")
-        | pl.col("unclosed_code_fence")
-        | (pl.col("_json_candidate").is_not_null() & pl.col("bracket_imbalance"))
-        | (pl.col("_tail").str.contains(r"\p{L}$").fill_null(False) & pl.col("_prose_last_line"))
-    )
-    return (pl.col("output_chars") > 0) & (text_cut | pl.col("at_token_cap").fill_null(False))
-
+    """``truncated`` (bool): a truncation cue holds (``truncation_cue`` not null)."""
+    return pl.col("truncation_cue").is_not_null()

@@ -55,6 +55,7 @@ SIGNAL_COLUMNS = [
     "near_empty",
     "tool_calls_present",
     "phantom_tool_use",
+    "truncation_cue",
     "truncated",
     "refusal_hit",
     "derived_stop",
@@ -131,18 +132,26 @@ def classify_frame(
         signals.ends_mid_word().alias("ends_mid_word"),
         signals.ends_continuation_word(continuation).alias("ends_continuation_word"),
         signals.ends_open_punctuation().alias("ends_open_punctuation"),
-        signals.last_line_is_prose().alias("_prose_last_line"),
+        signals.last_line().alias("_last_line"),
         signals.unclosed_code_fence().alias("unclosed_code_fence"),
         signals.bracket_imbalance().alias("bracket_imbalance"),
-        pl.col("_refusal").struct.field("phrase").alias("refusal_phrase"),
+        pl.when(~pl.col("_refusal").struct.field("answered")).then(pl.col("_refusal").struct.field("phrase")).alias("refusal_phrase"),
         pl.col("_refusal").struct.field("pos").alias("_refusal_pos"),
+        pl.col("_refusal").struct.field("answered").alias("_refusal_answered"),
         signals.at_token_cap().alias("at_token_cap"),
         signals.is_empty().alias("empty"),
         signals.near_empty().alias("near_empty"),
         (pl.col("tool_call_count") > 0).alias("tool_calls_present"),
         signals.phantom_tool_use().alias("phantom_tool_use"),
     )
-    lf = lf.with_columns(signals.ending_class().alias("ending_class"), signals.refusal_score().alias("refusal_score"))
+    lf = lf.with_columns(
+        signals.ending_class().alias("ending_class"),
+        signals.refusal_score().alias("refusal_score"),
+        signals.open_markup().alias("_open_markup"),
+        signals.dangling_structure().alias("_dangling_structure"),
+        signals.cut_list_item().alias("_cut_list_item"),
+        signals.cut_mid_sentence().alias("_cut_mid_sentence"),
+    )
     lf = signals.add_length_signals(lf)
     lf = lf.with_columns(signals.json_check().alias("_json"))
     lf = lf.with_columns(signals.tool_args_check().alias("_tool_args"))
@@ -151,9 +160,10 @@ def classify_frame(
         pl.col("_json").struct.field("error").alias("json_error"),
         pl.col("_tool_args").struct.field("valid").alias("tool_args_valid"),
         pl.col("_tool_args").struct.field("error").alias("tool_args_error"),
-        signals.truncated().alias("truncated"),
         signals.refusal_hit().alias("refusal_hit"),
     )
+    lf = lf.with_columns(signals.truncation_cue().alias("truncation_cue"))
+    lf = lf.with_columns(signals.truncated().alias("truncated"))
     lf = lf.with_columns(derived_stop().alias("derived_stop"), expected_derived().alias("expected_derived"))
     lf = lf.with_columns(disagrees().alias("disagrees"), rules.alerts().alias("alerts"))
-    return lf.drop("_tail", "_json_candidate", "_refusal", "_refusal_pos", "_prose_last_line", "_json", "_tool_args")
+    return lf.drop("_tail", "_json_candidate", "_refusal", "_refusal_pos", "_refusal_answered", "_last_line", "_open_markup", "_dangling_structure", "_cut_list_item", "_cut_mid_sentence", "_json", "_tool_args")

@@ -112,7 +112,7 @@ def test_tool_args_valid_parse_and_schema():
 
 def test_refusal_at_the_opening():
     row = stop("I'm sorry, but I can't help with creating fake reviews.")
-    assert row["refusal_hit"] and row["refusal_phrase"] == "i'm sorry, but i"
+    assert row["refusal_hit"] and row["refusal_phrase"] == "i'm sorry, but"
     assert row["refusal_score"] == 1.0
     assert row["derived_stop"] == "refusal"
 
