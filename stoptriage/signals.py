@@ -26,15 +26,17 @@ TAIL_CHARS = 32
 #: Characters cut from the end before trimming whitespace; enough for any realistic
 #: trailing whitespace and for the last line of a paragraph.
 TAIL_WINDOW = 400
-#: Characters from the start searched for refusal phrases ("weighted toward the opening").
+#: Characters from the start searched for refusal phrases (the evidence column shows a
+#: phrase found anywhere here).
 REFUSAL_HEAD = 600
-#: A phrase found in the first REFUSAL_OPENING characters scores 1.0; later in the head 0.5.
-REFUSAL_OPENING = 160
+#: A refusal phrase counts (refusal_score 1.0, refusal_hit) only in the first
+#: REFUSAL_OPENING characters ("weighted toward the opening", taxonomy.md §2.3); later
+#: in the head it scores 0.5 and is not a hit. 250 was the best F1 on the tune part of
+#: benchmarks/accuracy.py (160: recall 0.913, 250: 0.922, 350: precision 0.986 vs 0.989).
+REFUSAL_OPENING = 250
 #: Answer phrases (``~`` lines) count in the first ANSWER_OPENING chars: the sentence
 #: after a decline ("I can't ... However, I can suggest ...").
 ANSWER_OPENING = 250
-#: A phrase later in the text counts only when the whole answer is short (chars).
-REFUSAL_SHORT_ANSWER = 700
 #: A last line at least this long (chars) that ends in a letter/digit reads as prose cut
 #: mid-sentence. Shorter last lines (verdicts, numbers, list items, headings) are not
 #: flagged: real complete answers end that way (taxonomy.md §2 "Real data, seen").
@@ -419,14 +421,16 @@ def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
 
     ``phrases``: data/refusal_phrases.txt plus user files. The opening (first
     REFUSAL_HEAD chars, lower-cased, ’ read as ') is searched for the first refusal
-    phrase (``phrase``, ``pos`` its char offset; null when none) after ``!`` phrases
-    are blanked out (so "I'm sorry to hear that" never matches "i'm sorry, but").
+    phrase (``phrase``, ``pos`` its char offset; null when none) after quoted
+    spans ("..." and “...”) and ``!`` phrases are blanked out (so "I'm sorry to hear that" never matches "i'm sorry, but").
     ``answered`` is true when a ``~`` phrase occurs in the first ANSWER_OPENING chars (the text corrects a
     premise, asks for clarification or goes on to answer). Phrases match at a word
     start.
     """
     positive, negative, answer = split_phrases(phrases)
     head = TEXT.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
+    # Quoted speech is not the model declining: "I'm sorry, but I can't," he said.
+    head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:
         head = head.str.replace_all(rf"\b(?:{_alternation(negative)})", "~")
     none_str, none_pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
@@ -454,13 +458,12 @@ def refusal_score() -> pl.Expr:
 
 
 def refusal_hit() -> pl.Expr:
-    """``refusal_hit`` (bool): a refusal phrase in the opening (refusal_score 1.0), or
-    anywhere in the first REFUSAL_HEAD chars of a short answer (< REFUSAL_SHORT_ANSWER
-    chars). Long answers that only mention a limitation midway are compliance, not
-    refusals. Thresholds measured by benchmarks/accuracy.py (README "How accurate is it?")."""
-    return (pl.col("refusal_score") >= 1.0) | (
-        (pl.col("refusal_score") > 0) & (pl.col("output_chars") < REFUSAL_SHORT_ANSWER)
-    )
+    """``refusal_hit`` (bool): a refusal phrase in the opening and no answer phrase
+    (refusal_score 1.0). Answers that only mention a limitation later are compliance,
+    not refusals (an earlier rule that also counted later phrases in short answers
+    lost precision on the tune part and fired on quoted dialogue). Measured by
+    benchmarks/accuracy.py (README "How accurate is it?")."""
+    return pl.col("refusal_score") >= 1.0
 
 
 # ---------------------------------------------------------------- 4. length vs route
