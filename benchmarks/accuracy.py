@@ -44,13 +44,13 @@ Targets (issue 4): :data:`TARGETS`.
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 import stoptriage
@@ -282,9 +282,8 @@ def complete_answers(paths: list[str], phrases, continuation) -> tuple[pl.DataFr
 def cut_twins(orig: pl.DataFrame, cuts: int, seed: int) -> pl.DataFrame:
     """``cuts`` truncated copies of each row of ``orig``: output_text cut at a seeded
     uniform offset in [20%, 95%] of its length (chars); token counts nulled."""
-    rng = np.random.default_rng(seed)
-    n = orig.height
-    frac = rng.uniform(0.20, 0.95, size=n * cuts)
+    rng = random.Random(seed)
+    frac = [rng.uniform(0.20, 0.95) for _ in range(orig.height * cuts)]
     twins = pl.concat([orig] * cuts).with_columns(pl.Series("_frac", frac))
     return twins.with_columns(
         pl.col("output_text").str.slice(0, (pl.col("output_text").str.len_chars() * pl.col("_frac")).floor().cast(pl.Int64)).alias("output_text"),
@@ -357,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--answers", nargs="*", default=[str(ROOT / "responses.jsonl"), str(ROOT / "streams.jsonl")],
                     help="exports with complete answers (none to skip)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--cuts", type=int, default=1, help="truncated twins per answer")
+    ap.add_argument("--cuts", type=int, default=10, help="truncated twins per answer (default 10: one cut each is noisy)")
     ap.add_argument("--phrases", action="append", default=[], help="extra refusal phrase file")
     ap.add_argument("--continuation", action="append", default=[], help="extra continuation word file")
     ap.add_argument("--show", type=int, default=0, help="print up to N misses and false alarms")
