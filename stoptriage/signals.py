@@ -37,10 +37,6 @@ REFUSAL_OPENING = 250
 #: Answer phrases (``~`` lines) count in the first ANSWER_OPENING chars: the sentence
 #: after a decline ("I can't ... However, I can suggest ...").
 ANSWER_OPENING = 250
-#: A last line at least this long (chars) that ends in a letter/digit reads as prose cut
-#: mid-sentence. Shorter last lines (verdicts, numbers, list items, headings) are not
-#: flagged: real complete answers end that way (taxonomy.md §2 "Real data, seen").
-PROSE_LINE_CHARS = 60
 #: Minimum rows (non-empty, no tool calls) a route needs for a length distribution.
 MIN_ROUTE_ROWS = 20
 #: Output tokens at or below this count as near-empty (taxonomy.md §2: 0–3 tokens).
@@ -90,7 +86,8 @@ def load_list(name: str, extra: list[str | Path] | None = None) -> tuple[str, ..
     """Shipped list ``data/<name>`` plus the lines of user files.
 
     Lines are lower-cased, curly apostrophes made straight, ``{a|b}`` groups expanded
-    (:func:`expand`), comments (``#``) and blank lines dropped. Raises ConfigError for an unreadable user file.
+    (:func:`expand`), comments (``#``) and blank lines dropped. Raises ConfigError
+    for an unreadable user file.
     """
     lines = _data_lines(name)
     for path in extra or []:
@@ -177,13 +174,17 @@ def bracket_imbalance() -> pl.Expr:
     return (opens != closes).fill_null(False)
 
 
-#: A list item: a bullet (- * + •) or a number (1. / 1)) then a space, at the line start.
-_LIST_ITEM = r"^\s*(?:[-*+•]|\d{1,3}[.)])\s"
+#: Sentence-ending punctuation, Latin and CJK.
+_SENTENCE_END = r"[.!?…。！？]"
+#: A list marker: a bullet (- * + •) or a number (1. / 1)).
+_MARKER = r"(?:[-*+•]|\d{1,3}[.)])"
+#: A list item: a marker then a space, at the line start.
+_LIST_ITEM = rf"^\s*{_MARKER}\s"
 #: A line that is not running text: heading, quote, table row, indented code (an
 #: indented list item is still a list item).
 _STRUCTURED_LINE = r"^\s*(?:#|>|\|)|^(?:    |\t)\s*(?:[^-*+•\d\s]|\d+[^.)\d])"
 #: A list item that is running text all the same: a sentence end inside it, or long.
-_PROSE_ITEM = r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+.*[.!?]\s+\S|^.{100,}$"
+_PROSE_ITEM = rf"{_LIST_ITEM}.*[.!?]\s+\S|^.{{100,}}$"
 #: A letter's closing: a short comma-ended line ("Best regards,") then one to three
 #: capitalised words (a name).
 _SIGN_OFF = r"(?m)^[^\n]{1,30},[ \t]*\n[ \t]*\p{Lu}\S*(?:[ \t]+\p{Lu}\S*){0,2}$"
@@ -275,7 +276,7 @@ def open_markup() -> pl.Expr:
         | (count('"') % 2 == 1)
         | line.str.contains(r"(?:^|\s)\*[^\s*][^*]*$")
     )
-    ends_sentence = pl.col("_tail").str.contains(r"[.!?…。！？]$")
+    ends_sentence = pl.col("_tail").str.contains(_SENTENCE_END + "$")
     return (opened & _whole_last_line() & ~ends_sentence).fill_null(False)
 
 
@@ -289,7 +290,7 @@ def dangling_structure() -> pl.Expr:
     return (
         line.str.contains(r"^\s{0,3}#{1,6}(?:\s|$)")
         | line.str.contains(r":\s*[*_]{1,2}$")
-        | line.str.contains(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s*$")
+        | line.str.contains(rf"^\s*{_MARKER}\s*$")
         | (line.str.contains(r"^\s*\|") & ~line.str.contains(r"\|\s*$"))
         | line.str.contains(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
         | pl.col("_tail").str.contains(r"</thinking>$")
@@ -419,13 +420,14 @@ def split_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
 def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
     """struct{phrase: str, pos: u32, answered: bool} from the opening of output_text.
 
-    ``phrases``: data/refusal_phrases.txt plus user files. The opening (first
+    ``phrases``: data/refusal_phrases.txt plus user files. The head (first
     REFUSAL_HEAD chars, lower-cased, ’ read as ') is searched for the first refusal
-    phrase (``phrase``, ``pos`` its char offset; null when none) after quoted
-    spans ("..." and “...”) and ``!`` phrases are blanked out (so "I'm sorry to hear that" never matches "i'm sorry, but").
-    ``answered`` is true when a ``~`` phrase occurs in the first ANSWER_OPENING chars (the text corrects a
-    premise, asks for clarification or goes on to answer). Phrases match at a word
-    start.
+    phrase after quoted spans ("..." and “...”) and ``!`` phrases are blanked out (so
+    "I'm sorry to hear that" never matches "i'm sorry, but"); ``pos`` is its char
+    offset (null when none). ``answered`` is true when a ``~`` phrase occurs in the
+    first ANSWER_OPENING chars (the text corrects a premise, asks for clarification
+    or goes on to answer); ``phrase`` is null then and when nothing matched, so the
+    evidence only backs a hit. Phrases match at a word start.
     """
     positive, negative, answer = split_phrases(phrases)
     head = TEXT.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
@@ -433,15 +435,14 @@ def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
     head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:
         head = head.str.replace_all(rf"\b(?:{_alternation(negative)})", "~")
-    none_str, none_pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
+    phrase, pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
     if positive:
         pattern = rf"\b(?:{_alternation(positive)})"
         phrase, pos = head.str.extract(f"({pattern})"), head.str.find(pattern)
-    else:
-        phrase, pos = none_str, none_pos
-    opening = head.str.head(ANSWER_OPENING)
-    answered = opening.str.contains(rf"\b(?:{_alternation(answer)})") if answer else pl.lit(False)
-    return pl.struct(phrase.alias("phrase"), pos.alias("pos"), answered.fill_null(False).alias("answered"))
+    answered = pl.lit(False)
+    if answer:
+        answered = head.str.head(ANSWER_OPENING).str.contains(rf"\b(?:{_alternation(answer)})").fill_null(False)
+    return pl.struct(pl.when(~answered).then(phrase).alias("phrase"), pos.alias("pos"), answered.alias("answered"))
 
 
 def refusal_score() -> pl.Expr:
@@ -525,21 +526,8 @@ def phantom_tool_use() -> pl.Expr:
     return (pl.col("stop_reason") == "tool_call") & (pl.col("tool_call_count") == 0)
 
 
-#: Truncation cues in the order ``truncation_cue`` reports them (the first that holds).
-TRUNCATION_CUES = (
-    "token_cap",
-    "unclosed_code_fence",
-    "json_unbalanced",
-    "open_punctuation",
-    "continuation_word",
-    "open_markup",
-    "dangling_structure",
-    "cut_list_item",
-    "cut_mid_sentence",
-)
-
-
 def _cue_exprs() -> dict[str, pl.Expr]:
+    """Truncation cue name -> its condition, in the order ``truncation_cue`` tries them."""
     return {
         "token_cap": pl.col("at_token_cap").fill_null(False),
         "unclosed_code_fence": pl.col("unclosed_code_fence"),
@@ -551,6 +539,10 @@ def _cue_exprs() -> dict[str, pl.Expr]:
         "cut_list_item": pl.col("_cut_list_item"),
         "cut_mid_sentence": pl.col("_cut_mid_sentence"),
     }
+
+
+#: Truncation cues in the order ``truncation_cue`` reports them (the first that holds).
+TRUNCATION_CUES = tuple(_cue_exprs())
 
 
 def truncation_cue() -> pl.Expr:

@@ -135,7 +135,7 @@ def classify_frame(
         signals.last_line().alias("_last_line"),
         signals.unclosed_code_fence().alias("unclosed_code_fence"),
         signals.bracket_imbalance().alias("bracket_imbalance"),
-        pl.when(~pl.col("_refusal").struct.field("answered")).then(pl.col("_refusal").struct.field("phrase")).alias("refusal_phrase"),
+        pl.col("_refusal").struct.field("phrase").alias("refusal_phrase"),
         pl.col("_refusal").struct.field("pos").alias("_refusal_pos"),
         pl.col("_refusal").struct.field("answered").alias("_refusal_answered"),
         signals.at_token_cap().alias("at_token_cap"),
