@@ -261,22 +261,31 @@ def truncation_part(route: str) -> str:
     return "tune" if zlib.crc32(route.encode("utf-8")) % 2 == 0 else "held-out"
 
 
-def complete_answers(paths: list[str], phrases, continuation) -> tuple[pl.DataFrame, dict[str, int]]:
-    """The complete real answers of ``paths``: classified, deduplicated on text.
+#: Answers the provider says finished cleanly and that are text: normalized stop_reason
+#: ``stop`` (stop, end_turn, STOP, completed, COMPLETE, ...), no tool calls, some text.
+FINISHED_TEXT = (pl.col("stop_reason") == "stop") & (pl.col("tool_call_count") == 0) & (pl.col("output_chars") > 0)
+#: Complete answers this long (chars) or longer are cut into twins (issue 4).
+MIN_ANSWER_CHARS = 200
 
-    Output columns: the canonical columns and signals; counts of what was left out."""
+
+def complete_answers(paths: list[str], phrases, continuation) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """The complete real answers of ``paths``, read and classified once.
+
+    Output: the answers of MIN_ANSWER_CHARS+ chars (deduplicated on text, first kept),
+    every finished text answer of any length (deduplicated), both with the canonical
+    columns and signals; and counts of what was read and left out."""
     lf, report = stoptriage.read(paths)
     out = taxonomy.classify_frame(lf, phrases, continuation).collect()
-    keep = (pl.col("stop_reason") == "stop") & (pl.col("tool_call_count") == 0) & (pl.col("output_chars") >= 200)
-    chosen = out.filter(keep)
+    finished = out.filter(FINISHED_TEXT)
+    chosen = finished.filter(pl.col("output_chars") >= MIN_ANSWER_CHARS)
     unique = chosen.unique("output_text", keep="first", maintain_order=True)
     counts = {
         "rows read": out.height,
         "unreadable lines": report.problems.height,
-        "complete answers (stop, no tool calls, 200+ chars)": chosen.height,
+        f"complete answers (stop, no tool calls, {MIN_ANSWER_CHARS}+ chars)": chosen.height,
         "duplicate texts dropped": chosen.height - unique.height,
     }
-    return unique, counts
+    return unique, finished.unique("output_text"), counts
 
 
 def cut_twins(orig: pl.DataFrame, cuts: int, seed: int) -> pl.DataFrame:
@@ -294,7 +303,7 @@ def cut_twins(orig: pl.DataFrame, cuts: int, seed: int) -> pl.DataFrame:
 
 
 def evaluate_truncation(paths: list[str], phrases, continuation, cuts: int, seed: int, verdicts: Verdicts, show: int) -> None:
-    orig, counts = complete_answers(paths, phrases, continuation)
+    orig, every, counts = complete_answers(paths, phrases, continuation)
     print(f"\ntruncated on {', '.join(paths)}:")
     for k, v in counts.items():
         print(f"  {k}: {v}")
@@ -315,9 +324,9 @@ def evaluate_truncation(paths: list[str], phrases, continuation, cuts: int, seed
         for route in sorted(sub["route"].unique().to_list()):
             r = sub.filter(pl.col("route") == route)
             rows.append((route[-34:], score(r, "_cut", "truncated"), f"{r['_undetectable'].sum()}"))
-        every = score(sub, "_cut", "truncated")
+        all_cuts = score(sub, "_cut", "truncated")
         detectable = score(sub.filter(~pl.col("_undetectable")), "_cut", "truncated")
-        rows.append((f"ALL {part} (every cut)", every, f"{sub['_undetectable'].sum()}"))
+        rows.append((f"ALL {part} (every cut)", all_cuts, f"{sub['_undetectable'].sum()}"))
         rows.append((f"ALL {part} (detectable cuts)", detectable, "0"))
         table(f"truncated, cut vs uncut complete answers, {part} part ({sub['route'].n_unique()} routes)", rows, "undetectable")
         json_cuts = sub.filter(pl.col("_cut") & pl.col("_json_orig"))
@@ -328,10 +337,10 @@ def evaluate_truncation(paths: list[str], phrases, continuation, cuts: int, seed
         if show:
             _show(sub.filter(pl.col("_cut") & ~pl.col("truncated") & ~pl.col("_undetectable")), "missed cuts", show, False)
             _show(sub.filter(~pl.col("_cut") & pl.col("truncated")), "false alarms on complete answers", show, False)
-    _json_and_any_length(out, paths, phrases, continuation, verdicts)
+    _json_and_any_length(out, every, verdicts)
 
 
-def _json_and_any_length(out: pl.DataFrame, paths: list[str], phrases, continuation, verdicts: Verdicts) -> None:
+def _json_and_any_length(out: pl.DataFrame, every: pl.DataFrame, verdicts: Verdicts) -> None:
     """JSON cuts over both parts (no JSON output was tuned on), and the false-positive
     rate on every complete answer whatever its length (short answers end in bare
     numbers and one-word verdicts far more often)."""
@@ -340,10 +349,6 @@ def _json_and_any_length(out: pl.DataFrame, paths: list[str], phrases, continuat
     print(f"\nJSON outputs cut mid-way, both parts: {flagged} of {json_cuts.height} flagged (json_valid false or truncated)")
     if json_cuts.height:
         verdicts.check("JSON cuts flagged (both parts)", flagged / json_cuts.height, TARGETS["json_cut_flagged"])
-    lf, _ = stoptriage.read(paths)
-    every = taxonomy.classify_frame(lf, phrases, continuation).collect()
-    every = every.filter((pl.col("stop_reason") == "stop") & (pl.col("tool_call_count") == 0) & (pl.col("output_chars") > 0))
-    every = every.unique("output_text")
     fp = every.filter(pl.col("truncated"))
     print(f"complete answers of any length (stop, no tool calls, text, distinct): {every.height}; flagged truncated: "
           f"{fp.height} ({fp.height / max(every.height, 1):.1%}); ending without . ! ? or another closer: "
