@@ -30,14 +30,20 @@ def canonical(rows: list[dict]) -> pl.LazyFrame:
     return conform(df.lazy())
 
 
-def classify_rows(rows: list[dict]) -> pl.DataFrame:
-    """Classify canonical rows with the shipped phrase and word lists."""
-    return taxonomy.classify_frame(canonical(rows)).collect()
+def classify_rows(rows: list[dict], phrases: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """Classify canonical rows with the shipped word list and ``phrases`` (default: the
+    shipped refusal phrases)."""
+    return taxonomy.classify_frame(canonical(rows), phrases).collect()
 
 
-def one(row: dict) -> dict:
+def one(row: dict, phrases: tuple[str, ...] | None = None) -> dict:
     """Classify one row; return it as a dict."""
-    return classify_rows([row]).row(0, named=True)
+    return classify_rows([row], phrases).row(0, named=True)
+
+
+def stop(text: str, **kw) -> dict:
+    """Classify one answer whose provider stop value is ``stop``; return it as a dict."""
+    return one({"provider_stop_reason": "stop", "output_text": text, **kw})
 
 
 @pytest.fixture

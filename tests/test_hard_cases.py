@@ -13,12 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import one
+from conftest import one, stop
 from stoptriage import signals
-
-
-def stop(text: str, **kw) -> dict:
-    return one({"provider_stop_reason": "stop", "output_text": text, **kw})
 
 
 # ---------------------------------------------------------------- soft refusals
@@ -95,11 +91,7 @@ def test_user_phrase_file_extends_the_list(tmp_path):
     extra.write_text("# our assistant's house style\nthat request is outside what i {can|may} do\n", encoding="utf-8")
     phrases = signals.load_list("refusal_phrases.txt", [extra])
     assert "that request is outside what i may do" in phrases
-    from stoptriage import schema, taxonomy
-    import polars as pl
-
-    lf = schema.conform(pl.DataFrame({"provider_stop_reason": ["stop"], "output_text": ["That request is outside what I may do."]}).lazy())
-    row = taxonomy.classify_frame(lf, phrases).collect().row(0, named=True)
+    row = one({"provider_stop_reason": "stop", "output_text": "That request is outside what I may do."}, phrases)
     assert row["refusal_hit"] and row["refusal_phrase"] == "that request is outside what i may do"
 
 

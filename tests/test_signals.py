@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from conftest import classify_rows, one
+from conftest import classify_rows, one, stop
 
 COMPLETE = "To rotate the key, open Settings, choose API keys and click Rotate. The old key stops working after 24 hours."
-
-
-def stop(text: str, **kw) -> dict:
-    return one({"provider_stop_reason": "stop", "output_text": text, **kw})
 
 
 # 1. trailing completeness --------------------------------------------------------
