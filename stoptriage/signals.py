@@ -294,7 +294,7 @@ def dangling_structure() -> pl.Expr:
         | (line.str.contains(r"^\s*\|") & ~line.str.contains(r"\|\s*$"))
         | line.str.contains(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
         | pl.col("_tail").str.contains(r"</thinking>$")
-        | (line.str.contains(r"\[[^\]\d][^\]]*\]$") & TEXT.str.contains(r"\]\(", literal=False))
+        | (line.str.contains(r"\[[^\]\d][^\]]*\]$") & TEXT.str.contains("](", literal=True))
     ).fill_null(False)
 
 
