@@ -186,8 +186,9 @@ _STRUCTURED_LINE = r"^\s*(?:#|>|\|)|^(?:    |\t)\s*(?:[^-*+•\d\s]|\d+[^.)\d])"
 #: A list item that is running text all the same: a sentence end inside it, or long.
 _PROSE_ITEM = rf"{_LIST_ITEM}.*[.!?]\s+\S|^.{{100,}}$"
 #: A letter's closing: a short comma-ended line ("Best regards,") then one to three
-#: capitalised words (a name).
-_SIGN_OFF = r"(?m)^[^\n]{1,30},[ \t]*\n[ \t]*\p{Lu}\S*(?:[ \t]+\p{Lu}\S*){0,2}$"
+#: capitalised words (a name) that end the text (``\z``: in multi-line mode ``$``
+#: would also match a greeting line higher up).
+_SIGN_OFF = r"(?m)^[^\n]{1,30},[ \t]*\n[ \t]*\p{Lu}\S*(?:[ \t]+\p{Lu}\S*){0,2}\z"
 #: A final "Label: value" line with a one- or two-word value ("Verdict: APPROVE").
 _LABEL_VALUE = r"^\s*[\p{L}\p{N} _*-]{1,40}:\**\s*\S+(?:\s+\S+)?$"
 #: A last token that is a URL, a domain or a path with two slashes (they need no period).
@@ -197,7 +198,7 @@ _LINK_END = r"(?:^|\s)(?:\S*://|www\.|[^\s<]*/[^\s/]*/)\S*$"
 _LETTER_END = r"\p{L}$|(?:^|[^\s'])[^\s']*\p{L}'$"
 #: A one-word last line after a line that ended mid-sentence (a letter or a comma)
 #: and was not a heading: a wrapped line of a poem or paragraph, cut.
-_WORD_AFTER_OPEN_LINE = r"(?m)^(?:[^#\n][^\n]*)?[\p{L},][ \t]*\n(?:[ \t]*\n)*[ \t]*[\p{L}'’-]+$"
+_WORD_AFTER_OPEN_LINE = r"(?m)^(?:[^#\n][^\n]*)?[\p{L},][ \t]*\n(?:[ \t]*\n)*[ \t]*[\p{L}'’-]+\z"
 
 
 def last_line() -> pl.Expr:

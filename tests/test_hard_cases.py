@@ -136,6 +136,8 @@ def test_complete_answers_without_a_period_are_not_truncated(text):
         ("We measured three things (latency, cost and the error rat", "open_markup"),
         ('He opened the letter and read: "Dear Anna, I am writing to tell you that the hou', "open_markup"),
         ("A recursive dream, an endless loop,\nA method of coding that makes minds swoop,\nInt", "cut_mid_sentence"),
+        # A greeting higher up is not a sign-off: the exemption is for the text's last lines only.
+        ("Hi Anna,\nThanks\nfor sending the report, it covers the outage well and the timeline is clear on every poi", "cut_mid_sentence"),
     ],
 )
 def test_cut_answers_are_truncated(text, cue):
