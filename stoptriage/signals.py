@@ -227,8 +227,10 @@ def cut_mid_sentence() -> pl.Expr:
     (see :func:`cut_list_item`), endings on a digit (bare numbers).
     Needs ``_tail``, ``_last_line``.
     """
-    line = pl.col("_last_line")
-    tail = pl.col("_tail")
+    # Only texts ending in a letter (or letter + ') can qualify; the rest skip the regexes.
+    gate = pl.col("_tail").str.contains(r"[\p{L}']$")
+    line = pl.when(gate).then(pl.col("_last_line"))
+    tail = pl.when(gate).then(pl.col("_tail"))
     item = line.str.contains(_LIST_ITEM)
     running = ~line.str.contains(_STRUCTURED_LINE) & (~item | line.str.contains(_PROSE_ITEM))
     words = line.str.count_matches(r"\S*\p{L}\S*")
@@ -252,9 +254,12 @@ def cut_list_item() -> pl.Expr:
     digit) is cut when at least one earlier item ends in punctuation and no fewer
     than end without. Lists written without periods are never flagged by this."""
     item = _LIST_ITEM + r"[^\n]*"
-    punct = pl.col("_tail").str.count_matches(rf"(?m){item}[.!?][)\]\"'”’*_]*[ \t]*$")
-    bare = pl.col("_tail").str.count_matches(rf"(?m){item}[\p{{L}}\p{{N}}][ \t]*$") - 1
-    last_item = pl.col("_last_line").str.contains(_LIST_ITEM) & pl.col("_tail").str.contains(r"[\p{L}\p{N}]$")
+    # Only texts ending in a letter or digit can qualify; the rest skip the counting.
+    gate = pl.col("_tail").str.contains(r"[\p{L}\p{N}]$")
+    tail = pl.when(gate).then(pl.col("_tail"))
+    punct = tail.str.count_matches(rf"(?m){item}[.!?][)\]\"'”’*_]*[ \t]*$")
+    bare = tail.str.count_matches(rf"(?m){item}[\p{{L}}\p{{N}}][ \t]*$") - 1
+    last_item = gate & pl.col("_last_line").str.contains(_LIST_ITEM)
     return (last_item & (punct >= 1) & (punct >= bare)).fill_null(False)
 
 
@@ -266,7 +271,9 @@ def open_markup() -> pl.Expr:
     inside the tail window and the text does not end on . ! ? … (real answers end
     "(get it?" and on an ellipsis after a quote opened lines earlier).
     Needs ``_tail``, ``_last_line``."""
-    line = pl.col("_last_line")
+    ends_sentence = pl.col("_tail").str.contains(_SENTENCE_END + "$")
+    # Texts ending on . ! ? never qualify; they skip the counting.
+    line = pl.when(~ends_sentence).then(pl.col("_last_line"))
     count = line.str.count_matches
     opened = (
         (count(r"\*\*") % 2 == 1)
@@ -277,7 +284,6 @@ def open_markup() -> pl.Expr:
         | (count('"') % 2 == 1)
         | line.str.contains(r"(?:^|\s)\*[^\s*][^*]*$")
     )
-    ends_sentence = pl.col("_tail").str.contains(_SENTENCE_END + "$")
     return (opened & _whole_last_line() & ~ends_sentence).fill_null(False)
 
 
