@@ -1,4 +1,4 @@
-"""Reports over a classified frame: diff (per-group disagreement) and summary.
+"""diff (per-group disagreement of stop_reason and derived_stop) and summary.
 
 Both are LazyFrame -> LazyFrame group-bys (no per-row Python); the CLI renders them.
 """
@@ -7,17 +7,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from .errors import ConfigError
-from .rules import rules
-from .schema import DERIVED_STOP
-
-
-def _check_by(frame: pl.LazyFrame, by: list[str]) -> None:
-    names = frame.collect_schema().names()
-    missing = [b for b in by if b not in names]
-    if missing:
-        shown = ", ".join(n for n in names if n not in ("output_text", "tool_calls", "tool_schemas"))
-        raise ConfigError(f"--by {','.join(missing)}: no such column; columns are: {shown}")
+from ..rules import rules
+from ..schema import DERIVED_STOP
+from .common import check_by
 
 
 def _rule_counts(prefix: str = "") -> list[pl.Expr]:
@@ -39,7 +31,7 @@ def diff(frame: pl.LazyFrame, by: list[str], examples: int = 0) -> pl.LazyFrame:
     group disagreeing pairs first, then by count. Raises ConfigError for an
     unknown ``by`` column.
     """
-    _check_by(frame, by)
+    check_by(frame, by)
     base = frame.with_columns(pl.col("stop_reason").cast(pl.String), pl.col("derived_stop").cast(pl.String))
     pair_aggs = [pl.len().alias("count"), *_rule_counts("rule_")]
     if examples > 0:
@@ -77,7 +69,7 @@ def summary(frame: pl.LazyFrame, worst: int = 5, by: str = "route") -> dict[str,
     ``worst_routes`` (``by`` value, rows, disagreements, disagreement_rate, top alert)
     limited to ``worst`` groups with at least one disagreement.
     """
-    _check_by(frame, [by])
+    check_by(frame, [by])
     df = frame.select(
         "provider", "model", by, "stop_reason", "derived_stop", "disagrees", "alerts"
     ).collect()

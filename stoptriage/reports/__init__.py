@@ -1,0 +1,12 @@
+"""Reports over a classified frame, each a LazyFrame/DataFrame the CLI renders.
+
+- diff.py: stop_reason x derived_stop per group (``diff``) and the one-screen ``summary``.
+- common.py: the ``--by`` check and the per-group metric counts the others share.
+"""
+
+from __future__ import annotations
+
+from .common import MIN_RATE_ROWS, check_by, metric_counts, metric_names
+from .diff import diff, summary
+
+__all__ = ["MIN_RATE_ROWS", "check_by", "diff", "metric_counts", "metric_names", "summary"]
