@@ -16,10 +16,14 @@ import typer
 
 from ..errors import StoptriageError
 from ..ingest import FORMATS
+from .alerts import alerts
 from .classify import classify
+from .compare import compare
 from .diff import diff
+from .examples import examples
 from .options import err_console
 from .summary import summary
+from .trend import trend
 
 app = typer.Typer(
     name="stoptriage",
@@ -31,6 +35,10 @@ app = typer.Typer(
 app.command()(classify)
 app.command()(diff)
 app.command()(summary)
+app.command()(alerts)
+app.command()(compare)
+app.command()(trend)
+app.command()(examples)
 
 
 @app.command()

@@ -1,0 +1,10 @@
+"""``stoptriage alerts``: placeholder until issue 5 fills it in."""
+
+from __future__ import annotations
+
+import typer
+
+
+def alerts() -> None:
+    """Not built yet."""
+    raise typer.Exit(2)

@@ -1,0 +1,10 @@
+"""``stoptriage compare``: placeholder until issue 5 fills it in."""
+
+from __future__ import annotations
+
+import typer
+
+
+def compare() -> None:
+    """Not built yet."""
+    raise typer.Exit(2)

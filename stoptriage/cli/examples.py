@@ -1,0 +1,10 @@
+"""``stoptriage examples``: placeholder until issue 5 fills it in."""
+
+from __future__ import annotations
+
+import typer
+
+
+def examples() -> None:
+    """Not built yet."""
+    raise typer.Exit(2)
