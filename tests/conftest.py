@@ -46,6 +46,21 @@ def stop(text: str, **kw) -> dict:
     return one({"provider_stop_reason": "stop", "output_text": text, **kw})
 
 
+def run_main(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """Run the real entry point (which maps library errors to exit codes, unlike
+    CliRunner on the Typer app): (exit code, stdout, stderr)."""
+    import sys
+
+    from stoptriage.cli import main
+
+    monkeypatch.setattr("sys.argv", ["stoptriage", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+        sys.exit(0)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
@@ -56,4 +71,4 @@ def samples() -> Path:
     return SAMPLES
 
 
-__all__ = ["canonical", "classify_rows", "one", "signals"]
+__all__ = ["canonical", "classify_rows", "one", "run_main", "signals"]

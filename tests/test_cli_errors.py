@@ -7,19 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from stoptriage.cli import app, main
+from conftest import run_main
+from stoptriage.cli import app
 
 runner = CliRunner()
-
-
-def run_main(args, monkeypatch, capsys, stdin: bytes | None = None):
-    """Run the real entry point (which maps errors to exit codes)."""
-    monkeypatch.setattr("sys.argv", ["stoptriage", *args])
-    with pytest.raises(SystemExit) as exc:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def test_missing_file(tmp_path, monkeypatch, capsys):
