@@ -133,3 +133,21 @@ def test_an_unrecognised_file_in_a_directory_is_reported_and_the_rest_read(tmp_p
     (tmp_path / "a.jsonl").unlink()
     with pytest.raises(InputFormatError, match="no file of a known format"):
         stoptriage.classify([tmp_path])
+
+
+def test_a_csv_of_something_else_in_a_directory_is_reported_and_the_rest_read(tmp_path):
+    # A flat table without output_text / provider_stop_reason beside the exports (a cost
+    # sheet, a script whose first line looks like a CSV header) must not stop the run.
+    import shutil
+
+    from stoptriage.errors import MissingColumnError
+
+    shutil.copy(FIXTURES / "gemini.jsonl", tmp_path / "a.jsonl")
+    (tmp_path / "costs.csv").write_text("month,team,usd\n2026-03,search,1200\n2026-03,support,800\n")
+    res = stoptriage.classify([tmp_path])
+    assert res.frame.collect().height == 4
+    problems = res.report.problems
+    assert problems.select("kind", "source_line").rows() == [("unreadable_file", None)]
+    assert "costs.csv" in problems["source_file"][0] and "output_text" in problems["reason"][0]
+    with pytest.raises(MissingColumnError, match="costs.csv"):
+        stoptriage.classify([tmp_path / "costs.csv"])

@@ -25,7 +25,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from ..errors import ConfigError, InputFileError, InputFormatError
+from ..errors import ConfigError, InputFileError, InputFormatError, MissingColumnError
 from ..schema import conform
 from . import gemini_batch, helicone, langfuse, langsmith, litellm, llm_logs, otlp, phoenix, responses, streams, table
 from .jsonl import to_json_lines
@@ -300,8 +300,9 @@ def read(
     "unknown"). Output: (LazyFrame with schema.CANONICAL columns then pass-through
     columns, IngestReport). Raises InputFileError / InputFormatError /
     MissingColumnError / ConfigError with the file named. A file found in a
-    directory or by a glob that no format recognises (or that is empty) is not an
-    error: it is reported as ``unreadable_file`` and the other files are read
+    directory or by a glob that no format recognises (or that is empty, or a flat
+    table without the required columns) is not an error: it is reported as
+    ``unreadable_file`` and the other files are read
     (InputFormatError when none is readable).
     """
     report = IngestReport()
@@ -313,10 +314,10 @@ def read(
         display = "<stdin>" if path == STDIN else path
         try:
             lf, problems, fmt = read_one(path, input_format, mapping, data)
-        except (InputFormatError, InputFileError) as exc:
+        except (InputFormatError, InputFileError, MissingColumnError) as exc:
             # A file named on the command line must be readable; one found in a
-            # directory or by a glob (a README beside the exports) is reported
-            # and the others are read.
+            # directory or by a glob (a README beside the exports, a CSV of
+            # something else, a script) is reported and the others are read.
             if named:
                 raise
             report.add(pl.DataFrame({"source_file": [display], "source_line": [None], "kind": [UNREADABLE_FILE], "reason": [str(exc).removeprefix(f"{display}: ")]}))
