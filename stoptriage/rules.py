@@ -19,7 +19,8 @@ import polars as pl
 class Rule:
     """A named per-row rule: ``when`` is a bool expression; ``hint`` says what to do;
     ``eligible`` (bool expression) marks the rows the rule could fire on, described
-    by ``eligible_rows`` (the denominator of its rate per group)."""
+    by ``eligible_rows`` (the denominator of its rate per group); ``label`` names
+    what it catches in a few words for sentences ("3x more length-and-invalid-JSON")."""
 
     name: str
     when: pl.Expr
@@ -27,6 +28,7 @@ class Rule:
     condition: str
     eligible: pl.Expr
     eligible_rows: str
+    label: str
 
 
 def _sr(*values: str) -> pl.Expr:
@@ -54,6 +56,7 @@ def rules() -> list[Rule]:
             "stop_reason length/context_window and JSON expected or present and invalid",
             pl.col("json_valid").is_not_null(),
             "rows where JSON is expected or present",
+            "length-and-invalid-JSON",
         ),
         Rule(
             "silent_truncation",
@@ -62,6 +65,7 @@ def rules() -> list[Rule]:
             "stop_reason stop and a truncated-looking ending",
             _sr("stop"),
             "rows with stop_reason stop",
+            "cut-looking text under a clean stop",
         ),
         Rule(
             "soft_refusal",
@@ -72,6 +76,7 @@ def rules() -> list[Rule]:
             "stop_reason stop, short for the route (below_p5; < 400 chars when the route is too small), refusal fingerprint",
             _sr("stop"),
             "rows with stop_reason stop",
+            "short refusals under a clean stop",
         ),
         Rule(
             "hidden_tool_call",
@@ -80,6 +85,7 @@ def rules() -> list[Rule]:
             "stop_reason stop with tool calls present",
             _sr("stop", "stop_sequence"),
             "rows with stop_reason stop or stop_sequence",
+            "tool calls under a stop reason",
         ),
         Rule(
             "malformed_tool_args",
@@ -88,6 +94,7 @@ def rules() -> list[Rule]:
             "stop_reason tool_call and arguments invalid",
             _sr("tool_call"),
             "rows with stop_reason tool_call",
+            "unparseable tool arguments",
         ),
         Rule(
             "empty_after_tool_result",
@@ -96,6 +103,7 @@ def rules() -> list[Rule]:
             "stop_reason stop, 0-3 output tokens (or empty when tokens are unknown) after a tool result",
             pl.col("after_tool_result").fill_null(False),
             "rows answering a tool result",
+            "empty replies after a tool result",
         ),
         Rule(
             "unhandled_pause_turn",
@@ -104,6 +112,7 @@ def rules() -> list[Rule]:
             "stop_reason pause (rate per route)",
             _every_row(),
             "all rows",
+            "unhandled pause_turn",
         ),
         Rule(
             "refusal_flagged",
@@ -112,6 +121,7 @@ def rules() -> list[Rule]:
             "provider refusal / content_filter (stop_detail carries the category)",
             _every_row(),
             "all rows",
+            "provider refusals and filters",
         ),
     ]
 
@@ -122,7 +132,8 @@ def alerts() -> pl.Expr:
     return pl.concat_list(names).list.drop_nulls()
 
 
-#: Remediation per derived class and per normalized stop reason (taxonomy.md §4:
+#: Remediation per derived class, per normalized stop reason and for the disagreement
+#: rate, for reports that name a class rather than a rule (taxonomy.md §4:
 #: max_tokens -> continue or raise the cap; context window -> shrink the input;
 #: refusal -> do not retry on the same model; tool_use -> the loop owes a tool
 #: result; content_filter -> surface to the user; pause_turn -> resend to continue).
@@ -146,6 +157,9 @@ HINTS: dict[str, dict[str, str]] = {
         "content_filter": "a content filter fired: surface it to the user; do not retry on the same model",
         "malformed_output": "the provider could not parse the model's output: retry with a repair prompt or simplify the schema",
         "error": "the provider reported an error: check the provider's status and retry with backoff",
+    },
+    "disagree": {
+        "disagrees": "read the disagreeing rows (stoptriage examples --disagree) and the pairs behind them (stoptriage diff)",
     },
 }
 
