@@ -8,6 +8,10 @@ Library API (the CLI is a thin layer over these)::
     res.report         # IngestReport: formats, unreadable records (file, line, reason)
     stoptriage.diff(res.frame, by=["route"])           # LazyFrame, worst groups first
     stoptriage.summary(res.frame)                      # dict of small DataFrames
+    stoptriage.alerts.evaluate(res.frame, ["route"])   # fired (rule, route) pairs
+    stoptriage.compare(base.frame, cand.frame, ["route"])  # two sides, Fisher's exact test
+    stoptriage.trend(res.frame, "1d", ["route"])       # Trend(frame, untimed)
+    stoptriage.examples(res.frame, rule="truncated_json")  # Examples(frame, matched, rows)
 
 See README.md for the columns and the exit codes of the CLI.
 """
@@ -22,7 +26,7 @@ import polars as pl
 from . import ingest, render, reports, signals, taxonomy
 from .errors import ConfigError, InputFileError, InputFormatError, MissingColumnError, StoptriageError, StrictModeError
 from .ingest.problems import IngestReport
-from .reports import diff, summary
+from .reports import alerts, compare, diff, examples, summary, trend
 from .schema import BULKY, CANONICAL
 
 __version__ = "0.1.0"
@@ -33,6 +37,10 @@ __all__ = [
     "read",
     "diff",
     "summary",
+    "alerts",
+    "compare",
+    "trend",
+    "examples",
     "output_columns",
     "IngestReport",
     "StoptriageError",
