@@ -105,3 +105,12 @@ def write_exports(directory: Path, seed: int = 5) -> tuple[Path, Path, Path]:
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
         paths.append(path)
     return paths[0], paths[1], paths[2]
+
+
+if __name__ == "__main__":  # python tests/regression_data.py DIR (the README's examples)
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    out.mkdir(parents=True, exist_ok=True)
+    for written in write_exports(out):
+        print(written)

@@ -26,15 +26,17 @@ def _pct(value: float | None, small: str = "too few rows") -> str:
 
 
 def print_alerts(df: pl.DataFrame, by: list[str], console: Console | None = None) -> None:
-    """Terminal view: one line per (rule, group): rule, group, rate (or "too few rows")
-    against its threshold, count of eligible, baseline ratio when known, example ids,
-    remediation hint. Fired rows are red."""
+    """Terminal view: a table of (rule, group): status, rate (or "n=7<20" when too few
+    rows) against its threshold, count of eligible rows, the ratio to the baseline
+    when known; fired rows in red. Under it, per fired row, the example ids (whole, to
+    paste into a trace viewer) and the remediation hint."""
     console = console or Console()
     with_baseline = df["baseline_rate"].is_not_null().any()
+    group = ", ".join(by)
     table = Table(header_style="bold", title_justify="left")
-    names = ["rule", ", ".join(by), "status", "rate", "threshold", "count"] + (["vs baseline"] if with_baseline else []) + ["examples", "hint"]
+    names = ["rule", group, "status", "rate", "threshold", "count"] + (["vs baseline"] if with_baseline else [])
     for name in names:
-        table.add_column(name, overflow="fold", no_wrap=name not in ("examples", "hint"))
+        table.add_column(name, overflow="fold")
     for row in df.iter_rows(named=True):
         ratio = row["ratio"]
         vs = "" if ratio is None else ("new" if ratio == float("inf") else f"{ratio:.1f}x ({_pct(row['baseline_rate'])})")
@@ -47,10 +49,14 @@ def print_alerts(df: pl.DataFrame, by: list[str], console: Console | None = None
             f"{row['count']}/{row['eligible']}",
         ]
         cells += [vs] if with_baseline else []
-        cells += [escape((row["examples"] or "").replace("; ", "\n")), escape(row["hint"])]
         style = "red" if row["status"] == "fired" else "dim" if row["status"] == "too_few_rows" else None
         table.add_row(*cells, style=style)
     console.print(table)
+    for row in df.filter(pl.col("status") == "fired").iter_rows(named=True):
+        where = escape(", ".join(f"{b}={row[b]}" for b in by))
+        console.print(f"[bold red]{row['rule']}[/bold red] {where}: {escape(row['hint'])}")
+        if row["examples"]:
+            console.print(f"  examples: {escape(row['examples'])}", soft_wrap=True)
 
 
 def alerts(
