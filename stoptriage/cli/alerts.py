@@ -61,7 +61,7 @@ def print_alerts(df: pl.DataFrame, by: list[str], console: Console | None = None
 
 def alerts(
     paths: o.Paths,
-    by: Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")] = "route",
+    by: o.By = "route",
     rules_file: Annotated[Optional[str], typer.Option("--rules", help="TOML file of thresholds on top of the shipped ones (README 'Alert rules').")] = None,
     baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="A baseline export (file, directory or glob; repeatable) for rules with a 'ratio' threshold.")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Also list the (rule, group) pairs that stayed quiet or had too few rows to rate.")] = False,
@@ -76,9 +76,7 @@ def alerts(
     quiet: o.Quiet = False,
 ) -> None:
     """Alert rules per group against thresholds: one row per fired (rule, group). Exit 4 when any fired, 0 when none."""
-    cols = [c.strip() for c in by.split(",") if c.strip()]
-    if not cols:
-        raise stoptriage.ConfigError("--by needs at least one column")
+    cols = o.by_columns(by)
     thresholds = alerting.load_thresholds(rules_file)
     res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
     base = None

@@ -150,7 +150,7 @@ def compare(
             show_default=False,
         ),
     ],
-    by: Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")] = "route",
+    by: o.By = "route",
     split: Annotated[Optional[str], typer.Option("--split", help="Cut one export in two by this column's values (e.g. prompt_version).")] = None,
     baseline_value: Annotated[Optional[str], typer.Option("--baseline-value", help="With --split: the baseline's value (default: the first of exactly two, sorted).")] = None,
     candidate_value: Annotated[Optional[str], typer.Option("--candidate-value", help="With --split: the candidate's value (default: the second of exactly two, sorted).")] = None,
@@ -170,9 +170,7 @@ def compare(
     quiet: o.Quiet = False,
 ) -> None:
     """Compare rates per group on a baseline and a candidate: ratio, change, Fisher's exact p, worst first."""
-    cols = [c.strip() for c in by.split(",") if c.strip()]
-    if not cols:
-        raise ConfigError("--by needs at least one column")
+    cols = o.by_columns(by)
     if split is not None and split in cols:
         raise ConfigError(f"--split {split} is also a --by column: each group would be on one side only")
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())

@@ -14,7 +14,7 @@ from . import options as o
 
 def diff(
     paths: o.Paths,
-    by: Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")] = "route",
+    by: o.By = "route",
     examples: Annotated[int, typer.Option("--examples", min=0, help="Quote N disagreeing rows (file:line «output_tail») per pair.")] = 0,
     input_format: o.InputFormat = None,
     mapping: o.Map = None,
@@ -27,9 +27,7 @@ def diff(
     quiet: o.Quiet = False,
 ) -> None:
     """Disagreement report: stop_reason x derived_stop counts and rates per group, worst first."""
-    cols = [c.strip() for c in by.split(",") if c.strip()]
-    if not cols:
-        raise stoptriage.ConfigError("--by needs at least one column")
+    cols = o.by_columns(by)
     res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
     df = stoptriage.diff(res.frame, cols, examples=examples).collect()
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())

@@ -24,9 +24,18 @@ Continuation = Annotated[Optional[list[str]], typer.Option("--continuation", hel
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 3 when any record could not be read.")]
 Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table | csv | jsonl | parquet (default: table on a terminal, csv when piped, else from -o's extension).")]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+By = Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No counts or warnings on stderr (errors still print).")]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def by_columns(by: str) -> list[str]:
+    """``--by "route, model"`` -> ["route", "model"]. Raises ConfigError (exit 2) when empty."""
+    cols = [c.strip() for c in by.split(",") if c.strip()]
+    if not cols:
+        raise ConfigError("--by needs at least one column")
+    return cols
 
 
 def parse_map(items: list[str] | None) -> dict[str, str]:

@@ -77,7 +77,7 @@ def print_trend(lines: pl.DataFrame, by: list[str], every: str, min_rows: int, c
 def trend(
     paths: o.Paths,
     every: Annotated[str, typer.Option("--every", help="Bucket width: 30m, 1h, 6h, 1d, 1w, 1mo (UTC; weeks start on Monday).")] = "1d",
-    by: Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")] = "route",
+    by: o.By = "route",
     metric: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -105,9 +105,7 @@ def trend(
     (rate null with a note when a bucket has fewer than --min-rows eligible rows; empty
     buckets between a group's first and last are rows with rows=0 and note "no rows").
     """
-    cols = [c.strip() for c in by.split(",") if c.strip()]
-    if not cols:
-        raise stoptriage.ConfigError("--by needs at least one column")
+    cols = o.by_columns(by)
     names = [n.strip() for m in metric or [] for n in m.split(",") if n.strip()] or None
     check_every(every)  # bad --every / --metric: exit 2 before reading
     select_metrics(names)
