@@ -13,7 +13,7 @@ import polars as pl
 
 from ..errors import ConfigError
 from ..rules import rules
-from ..schema import DERIVED_STOP, STOP_REASONS
+from ..schema import BULKY, DERIVED_STOP, STOP_REASONS
 
 #: Eligible rows a group needs before its rate is shown: below it the rate is null and
 #: the group is reported as too small (a 1-of-3 group is not "33%"). 20 rows put one
@@ -23,16 +23,14 @@ MIN_RATE_ROWS = 20
 #: Metric kinds, in report order.
 KINDS = ("rule", "derived", "stop_reason", "disagree")
 
-_BULKY = ("output_text", "tool_calls", "tool_schemas")
-
-
-def check_by(frame: pl.LazyFrame, by: list[str]) -> None:
-    """Raise ConfigError (exit 2) naming the missing ``--by`` columns and the ones there are."""
+def check_by(frame: pl.LazyFrame, by: list[str], option: str = "--by") -> None:
+    """Raise ConfigError (exit 2) naming ``option``, the missing columns of ``by`` and
+    the columns there are (the bulky text columns left out of the list)."""
     names = frame.collect_schema().names()
     missing = [b for b in by if b not in names]
     if missing:
-        shown = ", ".join(n for n in names if n not in _BULKY)
-        raise ConfigError(f"--by {','.join(missing)}: no such column; columns are: {shown}")
+        shown = ", ".join(n for n in names if n not in BULKY)
+        raise ConfigError(f"{option} {','.join(missing)}: no such column; columns are: {shown}")
 
 
 def metric_names() -> list[tuple[str, str]]:

@@ -83,10 +83,7 @@ def _values_text(values: list[str]) -> str:
 def _split_by_column(
     frame: pl.LazyFrame, column: str, baseline_value: str | None, candidate_value: str | None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, str]:
-    names = frame.collect_schema().names()
-    if column not in names:
-        shown = ", ".join(n for n in names if n not in ("output_text", "tool_calls", "tool_schemas"))
-        raise ConfigError(f"--split {column}: no such column; columns are: {shown}")
+    check_by(frame, [column], option="--split")
     text = pl.col(column).cast(pl.String)
     counts = frame.group_by(text.alias("value")).agg(pl.len().alias("rows")).collect().sort("value", nulls_last=True)
     rows = dict(zip(counts["value"].to_list(), counts["rows"].to_list(), strict=True))
