@@ -23,6 +23,12 @@ MIN_RATE_ROWS = 20
 #: Metric kinds, in report order.
 KINDS = ("rule", "derived", "stop_reason", "disagree")
 
+#: (kind, metric) pairs that mirror the rest: ``derived complete`` and ``stop_reason
+#: stop`` are each 1 - (the other metrics of their kind), so nearly every row is one
+#: of them and their moves repeat the others'. compare leaves them out unless asked
+#: (and for them a DROP is the worsening); trend leaves them out of its default set.
+MIRRORS = (("derived", "complete"), ("stop_reason", "stop"))
+
 def check_by(frame: pl.LazyFrame, by: list[str], option: str = "--by") -> None:
     """Raise ConfigError (exit 2) naming ``option``, the missing columns of ``by`` and
     the columns there are (the bulky text columns left out of the list)."""
@@ -31,6 +37,17 @@ def check_by(frame: pl.LazyFrame, by: list[str], option: str = "--by") -> None:
     if missing:
         shown = ", ".join(n for n in names if n not in BULKY)
         raise ConfigError(f"{option} {','.join(missing)}: no such column; columns are: {shown}")
+
+
+def is_mirror() -> pl.Expr:
+    """(bool) the row's (``kind``, ``metric``) is one of :data:`MIRRORS`."""
+    return pl.any_horizontal([(pl.col("kind") == k) & (pl.col("metric") == m) for k, m in MIRRORS])
+
+
+def check_min_rows(min_rows: int) -> None:
+    """Raise ConfigError (exit 2) unless ``min_rows`` (--min-rows) is 1 or more."""
+    if min_rows < 1:
+        raise ConfigError(f"--min-rows {min_rows}: expected a whole number >= 1")
 
 
 def metric_names() -> list[tuple[str, str]]:

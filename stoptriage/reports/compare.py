@@ -24,17 +24,11 @@ from scipy.stats import false_discovery_control, fisher_exact
 
 from ..errors import ConfigError
 from ..rules import HINTS, rules
-from .common import MIN_RATE_ROWS, check_by, metric_counts, metric_names, rate
+from .common import MIN_RATE_ROWS, check_by, check_min_rows, is_mirror, metric_counts, metric_names, rate
 
 #: q-value at or below which a change is called significant: a false discovery rate
 #: of 5% over the rows tested in one comparison (Benjamini & Hochberg 1995).
 FDR = 0.05
-
-#: Metrics that are 1 - (sum of the other metrics of their kind): ``derived complete``
-#: and ``stop_reason stop``. Left out of :func:`compare` unless ``mirrors=True``; for
-#: them a DROP is the worsening.
-MIRRORS = (("derived", "complete"), ("stop_reason", "stop"))
-
 
 #: Distinct values listed in a --split error before the rest are only counted.
 _MAX_VALUES_SHOWN = 20
@@ -292,7 +286,7 @@ def compare(
     whose dtype differs between the sides is compared as text); ``min_rows``
     (>= 1): eligible rows each side needs for a rate and a test (default
     MIN_RATE_ROWS = 20); ``mirrors``: also report ``derived complete`` and
-    ``stop_reason stop`` (left out by default: each is 1 - the other metrics of its
+    ``stop_reason stop`` (reports.common.MIRRORS, left out by default: each is 1 - the other metrics of its
     kind, so its 2x2 table repeats the classes that moved, ties with them at the
     top and adds a test to the correction; a fall in ``stop`` can also be a rise
     in tool calls, which is not a failure).
@@ -333,8 +327,7 @@ def compare(
     Raises ConfigError (exit 2): a ``by`` column missing on either side;
     ``min_rows`` < 1.
     """
-    if min_rows < 1:
-        raise ConfigError(f"--min-rows {min_rows}: expected a whole number >= 1")
+    check_min_rows(min_rows)
     check_by(baseline, by)
     check_by(candidate, by)
     if not by:
@@ -352,14 +345,13 @@ def compare(
         .filter((pl.col("baseline_count") > 0) | (pl.col("candidate_count") > 0))
     )
     if not mirrors:
-        joined = joined.filter(~pl.any_horizontal([(pl.col("kind") == k) & (pl.col("metric") == m) for k, m in MIRRORS]))
+        joined = joined.filter(~is_mirror())
     return _finish(joined, keys, by, min_rows)
 
 
 def _finish(joined: pl.DataFrame, keys: list[str], by: list[str], min_rows: int) -> pl.DataFrame:
     """Rates, tests, verdicts, words and order for the joined counts (see compare)."""
     b_rate, c_rate = pl.col("baseline_rate"), pl.col("candidate_rate")
-    mirror = pl.any_horizontal([(pl.col("kind") == k) & (pl.col("metric") == m) for k, m in MIRRORS])
     key = pl.concat_str("kind", pl.lit("\x1f"), "metric")
     df = joined.with_columns(
         rate("baseline_count", "baseline_eligible", min_rows).alias("baseline_rate"),
@@ -372,7 +364,7 @@ def _finish(joined: pl.DataFrame, keys: list[str], by: list[str], min_rows: int)
         .otherwise(c_rate / b_rate)
         .alias("ratio"),
         (c_rate - b_rate).alias("change"),
-        pl.when(mirror).then(c_rate < b_rate).otherwise(c_rate > b_rate).alias("worse"),
+        pl.when(is_mirror()).then(c_rate < b_rate).otherwise(c_rate > b_rate).alias("worse"),
         pl.when(b_rate.is_null() | c_rate.is_null())
         .then(
             pl.format(

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import ConfigError, MissingColumnError
 from ..rules import rules
-from .common import KINDS, MIN_RATE_ROWS, check_by, metric_counts, metric_names, rate
+from .common import KINDS, MIN_RATE_ROWS, MIRRORS, check_by, check_min_rows, metric_counts, metric_names, rate
 
 #: ``--every``: a positive Polars duration, one or more ``<n><unit>`` with unit s
 #: (seconds), m (minutes), h, d, w (weeks, from Monday), mo (calendar months), q, y.
@@ -24,10 +24,6 @@ EVERY_RE = re.compile(r"^(?:[1-9][0-9]*(?:mo|[smhdwqy]))+$")
 
 #: Buckets one group may span (first to last): beyond it --every is too fine for the data.
 MAX_BUCKETS = 5000
-
-#: Metrics left out of the default set: nearly every row is one of them, so their
-#: rate is the complement of the others (``--metric complete`` / ``--metric stop`` shows them).
-DEFAULT_EXCLUDED = (("derived", "complete"), ("stop_reason", "stop"))
 
 #: Sparkline levels, lowest to highest, and the mark for a bucket with no rate.
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -120,7 +116,7 @@ def trend(
     :func:`check_every`; buckets start at ``timestamp.dt.truncate(every)``, UTC,
     weeks on Mondays); ``by``: grouping columns; ``metrics``: names to keep (see
     :func:`select_metrics`), default every metric with a nonzero count in some
-    bucket, plus ``disagrees``, minus :data:`DEFAULT_EXCLUDED`; ``min_rows``:
+    bucket, plus ``disagrees``, minus reports.common.MIRRORS (``--metric complete`` / ``--metric stop`` shows them); ``min_rows``:
     eligible rows a bucket needs for a rate (default MIN_RATE_ROWS = 20).
 
     Output: :class:`Trend` with ``frame``, one row per group, metric and bucket
@@ -138,8 +134,7 @@ def trend(
     MissingColumnError (exit 1) when no row has a timestamp.
     """
     every = check_every(every)
-    if min_rows < 1:
-        raise ConfigError(f"--min-rows {min_rows}: expected 1 or more")
+    check_min_rows(min_rows)
     if "bucket" in by:
         raise ConfigError("--by bucket: 'bucket' is the time bucket trend adds; group by another column")
     check_by(frame, by)
@@ -170,7 +165,7 @@ def trend(
     table = _metric_table()
     if wanted is None:
         hit = counted.filter(pl.col("count") > 0).select("kind", "metric").unique()
-        excluded = pl.DataFrame(list(DEFAULT_EXCLUDED), schema=["kind", "metric"], orient="row")
+        excluded = pl.DataFrame(list(MIRRORS), schema=["kind", "metric"], orient="row")
         keep = table.join(hit, on=["kind", "metric"], how="semi").join(excluded, on=["kind", "metric"], how="anti")
         keep = pl.concat([keep, table.filter(pl.col("kind") == "disagree")]).unique(maintain_order=True)
     else:
