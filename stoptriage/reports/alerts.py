@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import ConfigError
 from ..rules import rules
-from .common import check_by, metric_counts
+from .common import check_by, metric_counts, rate
 
 #: Keys a rule's thresholds may set (README "Alert rules"), with their types.
 KEYS: dict[str, type | tuple[type, ...]] = {
@@ -181,10 +181,9 @@ def evaluate(
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.UInt32).alias("baseline_count"), pl.lit(None, dtype=pl.UInt32).alias("baseline_eligible"))
     rated = pl.col("eligible") >= pl.col("min_rows")
-    base_rate = pl.when(pl.col("baseline_eligible") >= pl.col("min_rows")).then(pl.col("baseline_count") / pl.col("baseline_eligible"))
     out = out.with_columns(
-        pl.when(rated).then(pl.col("count") / pl.col("eligible")).alias("rate"),
-        base_rate.alias("baseline_rate"),
+        rate("count", "eligible", pl.col("min_rows")).alias("rate"),
+        rate("baseline_count", "baseline_eligible", pl.col("min_rows")).alias("baseline_rate"),
     ).with_columns(
         pl.when(pl.col("baseline_rate") > 0).then(pl.col("rate") / pl.col("baseline_rate"))
         .when((pl.col("baseline_rate") == 0) & (pl.col("rate") > 0)).then(float("inf"))

@@ -101,6 +101,7 @@ def metric_counts(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     )
 
 
-def rate(count: str = "count", eligible: str = "eligible", min_rows: int = MIN_RATE_ROWS) -> pl.Expr:
-    """count / eligible (f64), null when ``eligible`` < ``min_rows`` (too few rows for a rate)."""
+def rate(count: str = "count", eligible: str = "eligible", min_rows: int | pl.Expr = MIN_RATE_ROWS) -> pl.Expr:
+    """count / eligible (f64), null when ``eligible`` < ``min_rows`` (too few rows for a
+    rate); ``min_rows`` may be a column expression (alerts: one per rule)."""
     return pl.when(pl.col(eligible) >= min_rows).then(pl.col(count) / pl.col(eligible))
