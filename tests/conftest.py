@@ -61,6 +61,27 @@ def run_main(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     return exc.value.code, out.out, out.err
 
 
+def invoke(*args: str, input: str | None = None):
+    """Run a command through Typer's CliRunner (stdout and stderr apart, 200 columns);
+    assert it exited 0 and return the result."""
+    from typer.testing import CliRunner
+
+    from stoptriage.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=input, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+@pytest.fixture(scope="session")
+def exports(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """The issue-5 regression exports (tests/regression_data.py): (baseline.jsonl,
+    candidate.jsonl, both.jsonl), written once per test session."""
+    from regression_data import write_exports
+
+    return write_exports(tmp_path_factory.mktemp("regression"))
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
@@ -71,4 +92,4 @@ def samples() -> Path:
     return SAMPLES
 
 
-__all__ = ["canonical", "classify_rows", "one", "run_main", "signals"]
+__all__ = ["canonical", "classify_rows", "invoke", "one", "run_main", "signals"]

@@ -12,7 +12,6 @@ from stoptriage.errors import ConfigError
 from stoptriage.reports import alerts as alerting
 
 from conftest import classify_rows, run_main
-from regression_data import write_exports
 
 ANSWER = "Your order shipped on Tuesday and should arrive within three business days."
 WEATHER = [{"name": "get_weather", "arguments": '{"city": "Oslo"}'}]
@@ -158,11 +157,6 @@ def test_ratio_to_a_baseline(tmp_path):
 
 
 # the issue-5 story through the CLI -------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    return write_exports(tmp_path_factory.mktemp("regression"))
-
 
 def test_cli_fires_truncated_json_on_the_regressed_route_with_exit_4(exports):
     baseline, candidate, _ = exports

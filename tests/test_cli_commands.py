@@ -6,20 +6,11 @@ import io
 import json
 
 import polars as pl
-from typer.testing import CliRunner
 
-from conftest import FIXTURES
-from stoptriage.cli import app
+from conftest import FIXTURES, invoke
 
-runner = CliRunner()
 WRAPPED = str(FIXTURES / "wrapped.jsonl")
 CHAT = str(FIXTURES / "openai_chat.jsonl")
-
-
-def invoke(*args, input=None):
-    result = runner.invoke(app, list(args), input=input, env={"COLUMNS": "200"})
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def test_classify_csv_when_piped_and_talk_on_stderr():

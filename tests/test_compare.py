@@ -9,27 +9,18 @@ import io
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner
 
-from conftest import classify_rows, run_main
-from regression_data import DEPLOY, TRUNCATED_JSON, write_exports
+from conftest import classify_rows, invoke, run_main
+from regression_data import DEPLOY, TRUNCATED_JSON
 import stoptriage
-from stoptriage.cli import app
 from stoptriage.errors import ConfigError
 from stoptriage.reports.compare import COLUMNS, compare, parse_time, split
 
-runner = CliRunner()
 DEPLOY_TEXT = "2026-03-05T00:00:00Z"
 #: Columns that must agree whichever way the two sides were given.
 NUMBERS = ["route", "kind", "metric", "baseline_count", "baseline_eligible", "candidate_count", "candidate_eligible", "p_value", "q_value", "worse", "significant"]
 
 INVOICE = '{"vendor": "Acme GmbH", "invoice_number": "INV-20931", "currency": "EUR", "line_items": [{"sku": "SKU-1042", "qty": 2, "unit_price": 19.5}], "total": 39.0}'
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """(baseline, candidate, both) paths, written once for the module."""
-    return write_exports(tmp_path_factory.mktemp("regression"))
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +33,6 @@ def frames(exports):
 def by_files(frames):
     """compare(baseline.jsonl, candidate.jsonl, by route)."""
     return compare(frames[0].lazy(), frames[1].lazy(), ["route"])
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def _row(df: pl.DataFrame, route: str, kind: str, metric: str) -> dict:

@@ -7,29 +7,13 @@ import io
 import orjson
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SAMPLES, run_main
-from regression_data import write_exports
+from conftest import SAMPLES, invoke, run_main
 import stoptriage
-from stoptriage.cli import app
 from stoptriage.reports.examples import examples
 from stoptriage.rules import HINTS, hints
 
-runner = CliRunner()
 SAMPLE = str(SAMPLES / "responses.jsonl")
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """(baseline, candidate, both) paths, written once for the module."""
-    return write_exports(tmp_path_factory.mktemp("regression"))
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def csv(result) -> pl.DataFrame:

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from conftest import run_main
-from regression_data import DEPLOY, write_exports
+from conftest import invoke, run_main
+from regression_data import DEPLOY
 import stoptriage
 from stoptriage.cli import app
 from stoptriage.reports.trend import BLOCKS, GAP, select_metrics, sparkline, trend, trend_lines
@@ -20,21 +20,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """(baseline, candidate, both) paths, written once for the module."""
-    return write_exports(tmp_path_factory.mktemp("regression"))
-
-
-@pytest.fixture(scope="module")
 def both_frame(exports):
     """both.jsonl classified once (a DataFrame; call .lazy() for the reports)."""
     return stoptriage.classify([exports[2]]).frame.collect()
-
-
-def invoke(*args):
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def test_trend_shows_the_step_on_invoice_extract(exports):
