@@ -424,6 +424,21 @@ def split_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
     return positive, negative, answer
 
 
+def _maybe_refusal(positive: tuple[str, ...]) -> pl.Expr:
+    """Could the opening hold a refusal phrase (bool)? A cheap superset of a match in
+    :func:`refusal_match`: any positive phrase anywhere in the first REFUSAL_HEAD + 200
+    raw characters, case-insensitively and with ' or ’, ignoring word starts, quotes and
+    ``!`` phrases; or an opening of 200+ whitespace characters (the window then shifts).
+    Blanking only removes text (a phrase holds no ``~``), so a match after it was a
+    match before; lower-casing then matching equals matching case-insensitively.
+    """
+    if not positive or any("~" in p for p in positive):
+        return pl.lit(True)
+    alternation = "|".join(re.escape(p).replace("'", "['’]") for p in sorted(positive, key=len, reverse=True))
+    window = TEXT.str.head(REFUSAL_HEAD + 200)
+    return window.str.contains(f"(?i)(?:{alternation})") | TEXT.str.contains(r"^\s{200}")
+
+
 def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
     """struct{phrase: str, pos: u32, answered: bool} from the opening of output_text.
 
@@ -437,7 +452,10 @@ def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
     evidence only backs a hit. Phrases match at a word start.
     """
     positive, negative, answer = split_phrases(phrases)
-    head = TEXT.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
+    # Only rows whose opening could hold a refusal phrase get the full treatment (~2% of
+    # real traffic); the rest are null, which every step below passes through at no cost.
+    text = pl.when(_maybe_refusal(positive)).then(TEXT)
+    head = text.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
     # Quoted speech is not the model declining: "I'm sorry, but I can't," he said.
     head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:
