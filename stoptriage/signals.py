@@ -164,7 +164,8 @@ def ending_class() -> pl.Expr:
 
 def unclosed_code_fence() -> pl.Expr:
     """``unclosed_code_fence`` (bool): an odd number of ``` fences in output_text."""
-    return (TEXT.str.count_matches("```", literal=True) % 2 == 1).fill_null(False)
+    fenced = pl.when(TEXT.str.contains("```", literal=True)).then(TEXT)
+    return (fenced.str.count_matches("```", literal=True) % 2 == 1).fill_null(False)
 
 
 def bracket_imbalance() -> pl.Expr:
@@ -184,7 +185,9 @@ _LIST_ITEM = rf"^\s*{_MARKER}\s"
 #: indented list item is still a list item).
 _STRUCTURED_LINE = r"^\s*(?:#|>|\|)|^(?:    |\t)\s*(?:[^-*+•\d\s]|\d+[^.)\d])"
 #: A list item that is running text all the same: a sentence end inside it, or long.
-_PROSE_ITEM = rf"{_LIST_ITEM}.*[.!?]\s+\S|^.{{100,}}$"
+_PROSE_ITEM = rf"{_LIST_ITEM}.*[.!?]\s+\S"
+#: A last line this long (chars) is running text even when it is a list item.
+_PROSE_ITEM_CHARS = 100
 #: A letter's closing: a short comma-ended line ("Best regards,") then one to three
 #: capitalised words (a name) that end the text (``\z``: in multi-line mode ``$``
 #: would also match a greeting line higher up).
@@ -203,7 +206,8 @@ _WORD_AFTER_OPEN_LINE = r"(?m)^(?:[^#\n][^\n]*)?[\p{L},][ \t]*\n(?:[ \t]*\n)*[ \
 
 def last_line() -> pl.Expr:
     """The last line of ``_tail`` (str; the whole tail when it has no newline)."""
-    return pl.col("_tail").str.extract(r"([^\n]*)$")
+    # split + last is ~4x cheaper than an end-anchored regex extract here.
+    return pl.col("_tail").str.split("\n").list.last()
 
 
 def _whole_last_line() -> pl.Expr:
@@ -232,7 +236,8 @@ def cut_mid_sentence() -> pl.Expr:
     line = pl.when(gate).then(pl.col("_last_line"))
     tail = pl.when(gate).then(pl.col("_tail"))
     item = line.str.contains(_LIST_ITEM)
-    running = ~line.str.contains(_STRUCTURED_LINE) & (~item | line.str.contains(_PROSE_ITEM))
+    long_item = line.str.len_chars() >= _PROSE_ITEM_CHARS
+    running = ~line.str.contains(_STRUCTURED_LINE) & (~item | line.str.contains(_PROSE_ITEM) | long_item)
     words = line.str.count_matches(r"\S*\p{L}\S*")
     punctuated = tail.str.head(-1).str.contains(r"[.!?:;,…。！？]") | (words >= 6)
     several = (
@@ -315,7 +320,11 @@ def json_candidate() -> pl.Expr:
     whose body up to the first closing fence is what is parsed (prose after the
     fence is not JSON; an unclosed fence gives everything after its first line).
     """
-    stripped = TEXT.str.strip_chars()
+    # Only text whose first non-whitespace character is { [ or ` can look like JSON;
+    # the rest skip the strip, the regexes and the fence extraction (null passes free).
+    first = TEXT.str.slice(TEXT.str.find(r"\S"), 1)
+    text = pl.when(pl.col("expects_json").fill_null(False) | first.is_in(["{", "[", "`"])).then(TEXT)
+    stripped = text.str.strip_chars()
     fenced = stripped.str.starts_with("```json") | stripped.str.starts_with("```JSON")
     looks = stripped.str.contains(_JSON_START) | fenced
     in_fence = pl.coalesce(stripped.str.extract(_FENCE_CLOSED), stripped.str.extract(_FENCE_OPEN))
