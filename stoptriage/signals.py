@@ -222,7 +222,7 @@ def last_line() -> pl.Expr:
 
 def _whole_last_line() -> pl.Expr:
     """The last line lies wholly inside the tail window (bool): counts on it are exact."""
-    return pl.col("_tail").str.contains("\n") | (pl.col("output_chars") <= TAIL_WINDOW)
+    return pl.col("_tail").str.contains("\n", literal=True) | (pl.col("output_chars") <= TAIL_WINDOW)
 
 
 def cut_mid_sentence() -> pl.Expr:
@@ -283,7 +283,7 @@ def open_markup() -> pl.Expr:
     ends_sentence = pl.col("_tail").str.contains(_SENTENCE_END + "$")
     # Texts ending on . ! ? never qualify, nor last lines without any of the marks
     # counted below; they skip the counting.
-    marks = pl.col("_last_line").str.contains_any(["*", "`", "(", "[", "“", '"'])
+    marks = pl.col("_last_line").str.contains(r'[*`(\[“"]')
     line = pl.when(~ends_sentence & marks).then(pl.col("_last_line"))
     count = line.str.count_matches
     opened = (
@@ -307,7 +307,9 @@ def dangling_structure() -> pl.Expr:
     # Each form starts (after spaces) with # * + • | : - or a digit, or ends with
     # * _ > ]; other lines skip the regexes. The last line is the tail's end, so
     # "</thinking>" closing the tail closes the last line.
-    gate = pl.col("_last_line").str.contains(r"^\s*[#*+•|:\d-]|[*_>\]]$")
+    # (Two regexes: each anchored at one end stops early; one alternation of both
+    # scans the whole line.)
+    gate = pl.col("_last_line").str.contains(r"^\s*[#*+•|:\d-]") | pl.col("_last_line").str.contains(r"[*_>\]]$")
     line = pl.when(gate).then(pl.col("_last_line"))
     return (
         gate
@@ -339,7 +341,8 @@ def json_candidate() -> pl.Expr:
     stripped = text.str.strip_chars()
     fenced = stripped.str.starts_with("```json") | stripped.str.starts_with("```JSON")
     looks = _has(stripped, _JSON_START) | fenced
-    in_fence = pl.coalesce(stripped.str.extract(_FENCE_CLOSED), stripped.str.extract(_FENCE_OPEN))
+    in_block = pl.when(fenced).then(stripped)
+    in_fence = pl.coalesce(in_block.str.extract(_FENCE_CLOSED), in_block.str.extract(_FENCE_OPEN))
     body = pl.when(fenced).then(in_fence).otherwise(stripped)
     return pl.when(pl.col("expects_json").fill_null(False) | looks).then(body)
 

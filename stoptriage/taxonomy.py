@@ -97,10 +97,15 @@ def expected_derived() -> pl.Expr:
 def disagrees() -> pl.Expr:
     """``disagrees`` (bool): derived_stop is not among expected_derived's classes.
     False when there is no expectation or it is ``any``."""
-    exp = pl.col("expected_derived")
+    # One is_in per stop reason, built from EXPECTED, instead of splitting
+    # expected_derived on every row (the same answer, without a list per row).
+    sr = pl.col("stop_reason").cast(pl.String)
     derived = pl.col("derived_stop").cast(pl.String)
-    inside = exp.str.split("|").list.contains(derived)
-    return pl.when(exp.is_null() | (exp == "any")).then(False).otherwise(~inside)
+    expr = pl.lit(False)
+    for reason, expected in reversed(EXPECTED.items()):
+        if expected != "any":
+            expr = pl.when(sr == reason).then(~derived.is_in(expected.split("|"))).otherwise(expr)
+    return expr
 
 
 def classify_frame(
