@@ -463,27 +463,40 @@ def _maybe_refusal(positive: tuple[str, ...]) -> pl.Expr:
     return window.str.contains(f"(?i)(?:{alternation})") | TEXT.str.contains(r"^\s{200}")
 
 
-def refusal_match(phrases: tuple[str, ...]) -> pl.Expr:
-    """struct{phrase: str, pos: u32, answered: bool} from the opening of output_text.
+def refusal_head(phrases: tuple[str, ...]) -> pl.Expr:
+    """The opening searched for refusal phrases (str; null when it cannot hold one).
 
-    ``phrases``: data/refusal_phrases.txt plus user files. The head (first
-    REFUSAL_HEAD chars, lower-cased, ’ read as ') is searched for the first refusal
-    phrase after quoted spans ("..." and “...”) and ``!`` phrases are blanked out (so
-    "I'm sorry to hear that" never matches "i'm sorry, but"); ``pos`` is its char
-    offset (null when none). ``answered`` is true when a ``~`` phrase occurs in the
-    first ANSWER_OPENING chars (the text corrects a premise, asks for clarification
-    or goes on to answer); ``phrase`` is null then and when nothing matched, so the
-    evidence only backs a hit. Phrases match at a word start.
+    The first REFUSAL_HEAD chars of output_text after leading whitespace, lower-cased,
+    ’ read as ', with quoted spans ("..." and “...”) and ``!`` phrases blanked out to
+    ``~`` (so "I'm sorry to hear that" never matches "i'm sorry, but"). Null unless
+    :func:`_maybe_refusal` holds (2% of the synthetic benchmark rows), so the steps
+    here and in :func:`refusal_match` run on those rows only. ``phrases``: as for
+    :func:`refusal_match`.
     """
-    positive, negative, answer = split_phrases(phrases)
-    # Only rows whose opening could hold a refusal phrase get the full treatment (~2% of
-    # real traffic); the rest are null, which every step below passes through at no cost.
+    positive, negative, _ = split_phrases(phrases)
     text = pl.when(_maybe_refusal(positive)).then(TEXT)
     head = text.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
     # Quoted speech is not the model declining: "I'm sorry, but I can't," he said.
     head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:
         head = head.str.replace_all(rf"\b(?:{_alternation(negative)})", "~")
+    return head
+
+
+def refusal_match(phrases: tuple[str, ...], head: pl.Expr | None = None) -> pl.Expr:
+    """struct{phrase: str, pos: u32, answered: bool} from the opening of output_text.
+
+    ``phrases``: data/refusal_phrases.txt plus user files. ``head``: the prepared
+    opening (:func:`refusal_head`; computed here when not given — classify_frame
+    passes the column ``_refusal_head`` made one step earlier so it is built once).
+    The head is searched for the first refusal phrase; ``pos`` is its char offset
+    (null when none). ``answered`` is true when a ``~`` phrase occurs in the first
+    ANSWER_OPENING chars (the text corrects a premise, asks for clarification or
+    goes on to answer); ``phrase`` is null then and when nothing matched, so the
+    evidence only backs a hit. Phrases match at a word start.
+    """
+    positive, _, answer = split_phrases(phrases)
+    head = refusal_head(phrases) if head is None else head
     phrase, pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
     if positive:
         pattern = rf"\b(?:{_alternation(positive)})"
