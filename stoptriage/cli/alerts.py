@@ -78,11 +78,12 @@ def alerts(
     """Alert rules per group against thresholds: one row per fired (rule, group). Exit 4 when any fired, 0 when none."""
     cols = o.by_columns(by)
     thresholds = alerting.load_thresholds(rules_file)
-    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
-    base = None
-    if baseline:
-        base = o.load(baseline, input_format, mapping, route, phrases, continuation, strict, quiet).frame
-    result = alerting.evaluate(res.frame, cols, thresholds, baseline=base, everything=True)
+    with o.reading([*paths, *(baseline or [])], quiet):
+        res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+        base = None
+        if baseline:
+            base = o.load(baseline, input_format, mapping, route, phrases, continuation, strict, quiet).frame
+        result = alerting.evaluate(res.frame, cols, thresholds, baseline=base, everything=True)
     fired = result.filter(pl.col("status") == "fired")
     shown = result if show_all else fired
     if not quiet:

@@ -178,31 +178,32 @@ def compare(
     def load(some: list[str]) -> stoptriage.Classified:
         return o.load(some, input_format, mapping, route, phrases, continuation, strict, quiet)
 
-    if any(v is not None for v in (split, baseline_value, candidate_value, before, after)):
-        res = load(paths)
-        base, cand, desc = split_frame(res.frame, split, baseline_value, candidate_value, before, after)
-    else:
-        if len(paths) != 2:
-            raise ConfigError(
-                f"compare takes two paths, BASELINE then CANDIDATE (each a file, directory or quoted glob), "
-                f"or one or more exports with --split COLUMN or --before/--after TIME; got {len(paths)} path(s)"
+    with o.reading(paths, quiet):
+        if any(v is not None for v in (split, baseline_value, candidate_value, before, after)):
+            res = load(paths)
+            base, cand, desc = split_frame(res.frame, split, baseline_value, candidate_value, before, after)
+        else:
+            if len(paths) != 2:
+                raise ConfigError(
+                    f"compare takes two paths, BASELINE then CANDIDATE (each a file, directory or quoted glob), "
+                    f"or one or more exports with --split COLUMN or --before/--after TIME; got {len(paths)} path(s)"
+                )
+            if paths == ["-", "-"]:
+                raise ConfigError("compare: stdin ('-') can be one side only")
+            base, cand = load([paths[0]]).frame, load([paths[1]]).frame
+            desc = f"baseline: {paths[0]}, {_rows(base)} rows; candidate: {paths[1]}, {_rows(cand)} rows"
+        df = compare_frames(base, cand, cols, min_rows=min_rows)
+        if not quiet:
+            o.err_console.print(f"stoptriage: {desc}", markup=False)
+            for side, frame in (("baseline", base), ("candidate", cand)):
+                if _rows(frame) == 0:
+                    o.err_console.print(f"stoptriage: warning: the {side} has no rows: every rate on it is null", markup=False)
+            sig = df.filter(pl.col("worse") & pl.col("significant")).height
+            tested = df.filter(pl.col("p_value").is_not_null()).height
+            o.err_console.print(
+                f"stoptriage: {df.height} rows compared, {tested} tested, {sig} significant worsening(s) (q <= {FDR})",
+                markup=False,
             )
-        if paths == ["-", "-"]:
-            raise ConfigError("compare: stdin ('-') can be one side only")
-        base, cand = load([paths[0]]).frame, load([paths[1]]).frame
-        desc = f"baseline: {paths[0]}, {_rows(base)} rows; candidate: {paths[1]}, {_rows(cand)} rows"
-    df = compare_frames(base, cand, cols, min_rows=min_rows)
-    if not quiet:
-        o.err_console.print(f"stoptriage: {desc}", markup=False)
-        for side, frame in (("baseline", base), ("candidate", cand)):
-            if _rows(frame) == 0:
-                o.err_console.print(f"stoptriage: warning: the {side} has no rows: every rate on it is null", markup=False)
-        sig = df.filter(pl.col("worse") & pl.col("significant")).height
-        tested = df.filter(pl.col("p_value").is_not_null()).height
-        o.err_console.print(
-            f"stoptriage: {df.height} rows compared, {tested} tested, {sig} significant worsening(s) (q <= {FDR})",
-            markup=False,
-        )
     if chosen == "table":
         print_compare(df, cols, min_rows, top, show_all)
         return

@@ -101,8 +101,9 @@ def examples(
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
     if limit is None and chosen == "table":
         limit = TERMINAL_LIMIT
-    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
-    result = build_examples(res.frame, rule=rule, derived=derived, disagree=disagree, by=cols, limit=limit)
+    with o.reading(paths, quiet):
+        res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+        result = build_examples(res.frame, rule=rule, derived=derived, disagree=disagree, by=cols, limit=limit)
     if not quiet:
         o.err_console.print(f"stoptriage: {result.matched} of {result.rows} rows match; showing {result.frame.height}")
     if chosen == "table":

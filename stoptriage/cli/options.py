@@ -25,9 +25,19 @@ Strict = Annotated[bool, typer.Option("--strict", help="Exit 3 when any record c
 Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table | csv | jsonl | parquet (default: table on a terminal, csv when piped, else from -o's extension).")]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
 By = Annotated[str, typer.Option("--by", help="Group columns, comma-separated (e.g. route or route,model).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No counts or warnings on stderr (errors still print).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display, counts or warnings on stderr (errors still print).")]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def reading(paths: list[str], quiet: bool):
+    """Context manager for a command's reading and computing: the progress display of
+    :func:`progress.running` on stderr (inputs, bytes read, elapsed time), only on an
+    interactive terminal and without --quiet (:func:`progress.wanted`), from 1 s on.
+    Put the command's ``load`` and its collect/sink calls inside; write stdout after."""
+    from . import progress  # rich.progress takes ~50 ms to import: only for a command that reads
+
+    return progress.running(paths, console=err_console, enabled=progress.wanted(err_console, quiet))
 
 
 def by_columns(by: str) -> list[str]:

@@ -109,8 +109,9 @@ def trend(
     names = [n.strip() for m in metric or [] for n in m.split(",") if n.strip()] or None
     check_every(every)  # bad --every / --metric: exit 2 before reading
     select_metrics(names)
-    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
-    result = build_trend(res.frame, every, cols, names, min_rows=min_rows)
+    with o.reading(paths, quiet):
+        res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+        result = build_trend(res.frame, every, cols, names, min_rows=min_rows)
     if result.untimed and not quiet:
         o.err_console.print(f"stoptriage: {result.untimed} rows without a timestamp left out")
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
