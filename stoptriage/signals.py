@@ -320,7 +320,7 @@ def dangling_structure() -> pl.Expr:
             | (_has(line, r"^\s*\|") & ~_has(line, r"\|\s*$"))
             | _has(line, r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
             | _has(line, r"</thinking>$")
-            | (_has(line, r"\[[^\]\d][^\]]*\]$") & TEXT.str.contains("](", literal=True))
+            | _has(pl.when(_has(line, r"\[[^\]\d][^\]]*\]$")).then(TEXT), r"\]\(")
         )
     ).fill_null(False)
 
