@@ -64,11 +64,25 @@ ERROR = "error"
 UNKNOWN = "unknown"
 
 
-def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
+#: What :func:`sniff_markers` decodes of a body: the scalar markers :func:`detect_api` reads.
+SNIFF_DTYPE = pl.Struct({"object": S, "type": S, "error": pl.Struct({"type": S, "code": S, "message": S})})
+
+
+def sniff_markers(body: str = "_body") -> pl.Expr:
+    """A body's ``object``, ``type`` and ``error`` {type, code, message} decoded
+    (:data:`SNIFF_DTYPE`), for :func:`detect_api`. Input: ``body`` (str JSON).
+    Output: struct, null for a body that does not fit the dtype (an ``error``
+    that is a string, say) or is not JSON. Errors: none."""
+    return robust_decode(pl.col(body), SNIFF_DTYPE)
+
+
+def detect_api(body: str = "_body", keys: str | None = None, sniffed: str | None = None) -> pl.Expr:
     """Which API a response body is, from its own keys (trace-formats.md §0, §11).
 
     Input: ``body`` (str JSON) and optionally ``keys`` (list[str], the body's
-    top-level keys, when ingest already has them: saves a JSON parse per check).
+    top-level keys, when ingest already has them: saves a JSON parse per check);
+    with ``keys``, optionally ``sniffed`` (struct column of :func:`sniff_markers`
+    of ``body``, computed beforehand so it is decoded once).
     Output: str, one of the API names above, ``"error"`` for an HTTP error body
     (``{"type":"error",...}`` or a top-level ``error`` without output), or
     ``"unknown"`` (never null). Errors: none.
@@ -106,15 +120,17 @@ def detect_api(body: str = "_body", keys: str | None = None) -> pl.Expr:
         return jp(body, f"$.{key}").is_not_null()
 
     def at(key: str, rest: str) -> pl.Expr:
-        # ``$.key<rest>`` present; parsed only where ``key`` is (cheap when keys are known).
-        return pl.when(has(key)).then(jp(body, f"$.{key}{rest}").is_not_null()).otherwise(False)
+        # ``$.key<rest>`` present; parsed only where ``key`` is (cheap when keys are known):
+        # when/then evaluates its branch on every row, so the JSON text itself is gated
+        # (the JSONPath matcher skips null rows).
+        gated = pl.when(has(key)).then(pl.col(body))
+        return pl.when(has(key)).then(jp(gated, f"$.{key}{rest}").is_not_null()).otherwise(False)
 
     if keys is not None:
-        # One parse for the scalar markers; the key checks need none.
-        sniff = robust_decode(
-            pl.col(body),
-            pl.Struct({"object": S, "type": S, "error": pl.Struct({"type": S, "code": S, "message": S})}),
-        )
+        # One parse for the scalar markers; the key checks need none. A precomputed
+        # sniff column (:func:`sniff_markers`) saves the decode: a UDF is not shared
+        # between the expressions that use it, so inline it would run once per use.
+        sniff = pl.col(sniffed) if sniffed is not None else sniff_markers(body)
         obj, typ = sniff.struct.field("object"), sniff.struct.field("type")
         has_error = sniff.struct.field("error").is_not_null() | (has("error") & sniff.is_null())
     else:
@@ -737,7 +753,12 @@ def extract(lf: pl.LazyFrame, keys: str | None = None) -> pl.LazyFrame:
     api = pl.col("_api")
     # A detected API without a spec would be neither read nor reported: call it unknown.
     known = pl.when(api.is_in(list(SPECS) + [ERROR])).then(api).otherwise(pl.lit(UNKNOWN))
-    df = lf.with_columns(detect_api(keys=keys).alias("_api")).with_columns(known.alias("_api")).collect()
+    if keys is not None:
+        lf = lf.with_columns(sniff_markers().alias("_api_sniff"))
+        detected = detect_api(keys=keys, sniffed="_api_sniff")
+    else:
+        detected = detect_api()
+    df = lf.with_columns(detected.alias("_api")).with_columns(known.alias("_api")).drop("_api_sniff", strict=False).collect()
     present = set(df.get_column("_api").unique().to_list())
     lf = df.lazy()
     # Only the APIs present get a plan (each has its own decodes and joins); every plan

@@ -110,10 +110,15 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     columns plus pass-through string columns and ``response_id``, problems
     DataFrame). Rows keep input order; ``source_line`` is the 1-based line.
     """
-    df = read_checked_lines(path, data)
+    wrapper = fmt == "responses"
+    df = read_checked_lines(path, data, wrapper=wrapper)
     problems = [line_problems(df, path)]
     df = df.filter(pl.col("_error").is_null()).with_row_index("_rid")
     df, keys = _unwrap(df, fmt)
+    if wrapper:
+        # The pass-through keys of a wrapped record are read from the record without
+        # its bodies (the same values: the check re-serialized them), not the line.
+        df = df.with_columns(pl.coalesce("_wrapper", RAW).alias(RAW)).drop("_wrapper")
     keys = [k for k in keys if k not in _RESERVED]
     passthrough = [jp(RAW, key_path(k)).alias(wrapper_column(k)) for k in keys]
     # Done with the raw line: drop it (and the copies the check made) before the
@@ -144,7 +149,10 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
             pl.when(pl.col("_api") == bodies.UNKNOWN).then(unknown_reason).otherwise(pl.col("_shape_error")).alias("reason"),
         )
     )
-    rows = extracted.filter(pl.col("_shape_error").is_null() & pl.col("_api").is_in(list(bodies.SPECS))).sort("_rid")
+    rows = extracted.filter(pl.col("_shape_error").is_null() & pl.col("_api").is_in(list(bodies.SPECS)))
+    # The body texts are not needed past here: dropped before the sort copies the rows.
+    del extracted, bad
+    rows = rows.drop([c for c in ("_body", "_req", RAW, "_body_keys") if c in rows.columns]).sort("_rid")
     rows = fill_wrapper(rows, keys)
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
     drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error", "_body_keys") if c in rows.columns]
