@@ -44,6 +44,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
 
+#: Parquet writer options of every variant that writes with Polars: the ones classify's
+#: CLI uses (stoptriage.render.PARQUET_OPTIONS, zstd level 1), written out here so the
+#: floor does not depend on the package importing.
+PARQUET = {"compression": "zstd", "compression_level": 1}
+
 #: The columns classify reads from a flat file (what the floor reads and rewrites).
 CLASSIFY_COLUMNS = (
     "route",
@@ -92,15 +97,15 @@ def _run_stoptriage(args: argparse.Namespace, out_dir: Path, result: dict) -> No
     else:
         frame = frame.select(stoptriage.output_columns(frame))
         if args.mode == "collect":
-            frame.collect().write_parquet(rows)
+            frame.collect().write_parquet(rows, **PARQUET)
             result.update(fell_back=True, reason="collect mode (sink failed on an earlier run)")
         else:
             try:
-                frame.sink_parquet(rows)
+                frame.sink_parquet(rows, **PARQUET)
             except Exception as exc:  # noqa: BLE001 - any engine error means: cannot stream this plan
                 result.update(fell_back=True, reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
                 t0 = time.perf_counter()  # time the fallback alone
-                frame.collect().write_parquet(rows)
+                frame.collect().write_parquet(rows, **PARQUET)
     pl.scan_parquet(rows).group_by("route", "stop_reason", "derived_stop").agg(pl.len().alias("count")).sink_parquet(summary)
     result["seconds"] = time.perf_counter() - t0
 
@@ -111,7 +116,7 @@ def _run_floor(args: argparse.Namespace, out_dir: Path, result: dict) -> None:
     result["baseline_kb"] = _maxrss_kb()
     t0 = time.perf_counter()
     if args.input == "flat":
-        pl.scan_parquet(args.path).select(CLASSIFY_COLUMNS).sink_parquet(out_dir / "rows.parquet")
+        pl.scan_parquet(args.path).select(CLASSIFY_COLUMNS).sink_parquet(out_dir / "rows.parquet", **PARQUET)
     else:
         result["rows_out"] = int(pl.scan_lines(args.path).select(pl.len()).collect().item())
     result["seconds"] = time.perf_counter() - t0

@@ -19,6 +19,11 @@ from rich.table import Table
 from .errors import ConfigError
 
 FORMATS = ("table", "csv", "jsonl", "parquet")
+#: Parquet writer options for every Parquet stoptriage writes (write_parquet and
+#: sink_parquet accept both). zstd level 1 writes the 1M-row classify output in 0.58 s
+#: of CPU against 0.93 s at Polars' default level 3, for a 2% larger file (36.7 vs
+#: 36.0 MB); snappy is as fast but 1.7x larger (measured in issue 6).
+PARQUET_OPTIONS: dict = {"compression": "zstd", "compression_level": 1}
 _EXT = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -73,7 +78,7 @@ def write(df: pl.DataFrame, fmt: str, out_path: str | None, title: str | None = 
     elif fmt == "jsonl":
         df.with_columns([pl.col(n).cast(pl.String) for n, d in df.schema.items() if isinstance(d, pl.Enum)]).write_ndjson(target)
     elif fmt == "parquet":
-        df.write_parquet(target)
+        df.write_parquet(target, **PARQUET_OPTIONS)
     if not out_path:
         sys.stdout.buffer.write(target.getvalue())  # type: ignore[union-attr]
         sys.stdout.flush()
