@@ -363,7 +363,7 @@ def _json_batch(s: pl.Series) -> pl.Series:
 def _scatter(n: int, idx: pl.Series, values: pl.Series, dtype: pl.DataType) -> pl.Series:
     """A length-``n`` Series of nulls with ``values`` placed at positions ``idx``."""
     if values.len() == 0:
-        return pl.Series(values=[None] * n, dtype=dtype)
+        return pl.repeat(None, n, dtype=dtype, eager=True)
     frame = pl.DataFrame({"i": idx, "v": values})
     return pl.DataFrame({"i": pl.arange(0, n, eager=True, dtype=idx.dtype)}).join(frame, on="i", how="left", maintain_order="left")["v"]
 
@@ -375,7 +375,7 @@ def json_check() -> pl.Expr:
     Python runs only inside orjson (map_batches).
     """
     return pl.col("_json_candidate").map_batches(
-        _json_batch, return_dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String})
+        _json_batch, return_dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String}), is_elementwise=True
     )
 
 
@@ -430,7 +430,7 @@ def tool_args_check() -> pl.Expr:
     is not valid JSON Schema is skipped (only parsing is checked).
     """
     return pl.struct("tool_calls", "tool_schemas").map_batches(
-        _tool_args_batch, return_dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String})
+        _tool_args_batch, return_dtype=pl.Struct({"valid": pl.Boolean, "error": pl.String}), is_elementwise=True
     )
 
 
