@@ -668,8 +668,9 @@ def _openai(model, stop, text, out_tok, max_tok, ej, atr, tool, arg, span, promp
 BODY_CHUNK = 100_000
 
 
-def write_bodies(df: pl.DataFrame, out: Path, with_truth: bool = False) -> None:
-    """One JSON line per row, built with orjson in chunks of BODY_CHUNK rows.
+def write_bodies(df: pl.DataFrame, out: Path, with_truth: bool = False, add_to_file: bool = False) -> None:
+    """One JSON line per row, built with orjson in chunks of BODY_CHUNK rows (``add_to_file``:
+    append to ``out`` instead of replacing it).
 
     The cyclic garbage collector is paused while the per-row dicts are built: they hold no
     cycles, and a million short-lived containers would otherwise trigger many full passes.
@@ -699,7 +700,7 @@ def write_bodies(df: pl.DataFrame, out: Path, with_truth: bool = False) -> None:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with open(out, "wb") as fh:
+        with open(out, "ab" if add_to_file else "wb") as fh:
             for chunk in cols.iter_slices(BODY_CHUNK):
                 lines = []
                 append = lines.append
@@ -718,6 +719,49 @@ def write_bodies(df: pl.DataFrame, out: Path, with_truth: bool = False) -> None:
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+# ---- chunked output (any N in bounded memory) --------------------------------------------
+#: Rows per Parquet row group of the chunked writer (what Polars' write_parquet chose for the
+#: unchunked 1M-row file, so both files read alike).
+ROW_GROUP = 125_000
+
+
+def chunk_seed(seed: int, k: int) -> int:
+    """Seed of chunk ``k``: derived from (seed, k) by numpy's SeedSequence, so chunks are
+    independent streams and the same (seed, rows, chunk) always gives the same file."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0])
+
+
+def write_chunked(n: int, chunk: int, seed: int, fmt: str, out: Path, with_truth: bool = False) -> None:
+    """Write ``n`` rows as ceil(n / chunk) independently generated chunks of at most
+    ``chunk`` rows (chunk k uses :func:`chunk_seed` (seed, k)); memory is that of one chunk.
+
+    flat: one Parquet file, each chunk appended as row groups of ROW_GROUP rows (pyarrow
+    ParquetWriter, zstd, the schema of the first chunk). bodies: the JSON lines of each chunk appended.
+    Each chunk is a complete sample (traces never span two chunks; its timestamps cover the
+    same 14 days), so the file is time-ordered within a chunk only.
+    """
+    import pyarrow.parquet as pq
+
+    mix = PROVIDER_MIX_FLAT if fmt == "flat" else PROVIDER_MIX_BODIES
+    writer = None
+    try:
+        for k, start in enumerate(range(0, n, chunk)):
+            df = generate(min(chunk, n - start), chunk_seed(seed, k), mix)
+            if fmt == "bodies":
+                write_bodies(df, out, with_truth, add_to_file=k > 0)
+                continue
+            cols = [pl.col(c) for c in FLAT_COLUMNS] + ([pl.col("_case").alias("gen_case")] if with_truth else [])
+            table = df.select(cols).to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(out, table.schema, compression="zstd")
+            writer.write_table(table.cast(writer.schema), row_group_size=ROW_GROUP)
+            del df, table
+            gc.collect()
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 # ---- stats and CLI ---------------------------------------------------------------------
@@ -764,11 +808,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--with-truth", action="store_true", help="add the generator's label as gen_case")
     ap.add_argument("--stats", action="store_true", help="print realized rates to stderr")
+    ap.add_argument(
+        "--chunk",
+        type=int,
+        help="generate and write CHUNK rows at a time (chunk k seeded from (seed, k)) so any --rows fits in "
+        "memory; without it all rows come from one seed (a different file from the chunked one)",
+    )
     args = ap.parse_args(argv)
     if args.rows < 1:
         ap.error("--rows must be >= 1")
+    if args.chunk is not None and args.chunk < 1:
+        ap.error("--chunk must be >= 1")
+    if args.chunk is not None and args.stats:
+        ap.error("--stats needs all rows in memory; it cannot be combined with --chunk")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if args.chunk is not None:
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        write_chunked(args.rows, args.chunk, args.seed, args.format, tmp, args.with_truth)
+        tmp.replace(args.out)
+        size = args.out.stat().st_size
+        print(f"wrote {args.rows:,} rows ({args.format}, chunks of {args.chunk:,}) to {args.out}: {size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        return 0
     mix = PROVIDER_MIX_FLAT if args.format == "flat" else PROVIDER_MIX_BODIES
     df = generate(args.rows, args.seed, mix)
     t1 = time.perf_counter()

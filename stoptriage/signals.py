@@ -541,23 +541,37 @@ def add_length_signals(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``length_z`` (f64) and ``below_p5`` (bool) per route.
 
     The distribution of log length is taken per route over rows with text and no
-    tool calls, by a group-by joined back (streams, unlike ``over``:
-    performance-notes.md item 2). Null for routes with fewer than MIN_ROUTE_ROWS
-    such rows, for rows with tool calls, and for empty rows.
+    tool calls. Null for routes with fewer than MIN_ROUTE_ROWS such rows, for rows
+    with tool calls, and for empty rows.
+
+    The per-route statistics are computed EAGERLY, in a first pass run when this
+    function is called: the eligible rows' (route, log length) are streamed into
+    memory (about 12 bytes a row: a categorical code and an f64; the exact p5 needs
+    every value anyway), aggregated with the in-memory engine, and the few-row
+    result is joined back as a literal frame. A lazy group-by joined back to the
+    same plan made every streaming sink hold the whole frame until the group-by had
+    seen the last row (a plan CACHE of all columns: peak RSS grew with the input,
+    4.9 GB at 10M rows); ``over`` is worse (performance-notes.md item 2). The
+    statistics, hence ``length_z`` to the last bit, are the same whichever engine
+    later runs the returned frame (the streaming and in-memory group-by round a
+    std differently, ~1e-15). The first pass reads route, output_text,
+    output_tokens and tool_calls once more.
     """
     lf = lf.with_columns(log_length().alias("_loglen"))
     eligible = (pl.col("output_chars") > 0) & (pl.col("tool_call_count") == 0)
+    values = lf.filter(eligible).select(pl.col("route").cast(pl.Categorical), "_loglen").collect(engine="streaming")
     stats = (
-        lf.filter(eligible)
-        .group_by("route")
+        values.group_by("route")
         .agg(
             pl.len().alias("_route_n"),
             pl.col("_loglen").mean().alias("_route_mean"),
             pl.col("_loglen").std().alias("_route_std"),
             pl.col("_loglen").quantile(0.05, interpolation="linear").alias("_route_p5"),
         )
+        .with_columns(pl.col("route").cast(lf.collect_schema()["route"]))
     )
-    lf = lf.join(stats, on="route", how="left", maintain_order="left")
+    del values
+    lf = lf.join(stats.lazy(), on="route", how="left", maintain_order="left")
     ok = eligible & (pl.col("_route_n") >= MIN_ROUTE_ROWS)
     z = pl.when(ok & (pl.col("_route_std") > 0)).then((pl.col("_loglen") - pl.col("_route_mean")) / pl.col("_route_std"))
     return lf.with_columns(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
+import polars as pl
 import typer
 
 import stoptriage
 
 from . import options as o
+from .classify import STREAM_CHUNK_ROWS
 
 
 def diff(
@@ -26,10 +28,13 @@ def diff(
     out: o.Output = None,
     quiet: o.Quiet = False,
 ) -> None:
-    """Disagreement report: stop_reason x derived_stop counts and rates per group, worst first."""
+    """Disagreement report: stop_reason x derived_stop counts and rates per group (with the group's p50/p95 output tokens), worst first."""
     cols = o.by_columns(by)
-    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
-    df = stoptriage.diff(res.frame, cols, examples=examples).collect()
+    # ---- the long part (reading, classifying, the streaming group-bys): a progress
+    # ---- display wraps this block.
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS):
+        res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+        df = stoptriage.diff(res.frame, cols, examples=examples).collect(engine="streaming")
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
     if chosen == "table":
         stoptriage.render.print_diff(df, cols)

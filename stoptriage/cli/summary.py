@@ -11,6 +11,7 @@ import typer
 import stoptriage
 
 from . import options as o
+from .classify import STREAM_CHUNK_ROWS
 
 
 def summary(
@@ -27,8 +28,11 @@ def summary(
     quiet: o.Quiet = False,
 ) -> None:
     """Rows, providers/models/routes, rate of each derived class and alert rule, worst routes."""
-    res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
-    parts = stoptriage.summary(res.frame, worst=worst)
+    # ---- the long part (reading, classifying, one streaming group-by): a progress
+    # ---- display wraps this block.
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS):
+        res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
+        parts = stoptriage.summary(res.frame, worst=worst)
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
     if chosen == "table":
         for name, df in parts.items():
