@@ -44,11 +44,12 @@ def choose_format(requested: str | None, out_path: str | None, is_tty: bool) -> 
     return "table" if is_tty else "csv"
 
 
-def flatten_for_csv(df: pl.DataFrame) -> pl.DataFrame:
+def flatten_for_csv(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Make every column CSV-safe: enums to text, list[str] joined by ';', other
-    nested values to JSON text."""
+    nested values to JSON text. A DataFrame gives a DataFrame, a LazyFrame a LazyFrame
+    (classify streams its CSV through it)."""
     exprs = []
-    for name, dtype in df.schema.items():
+    for name, dtype in df.collect_schema().items():
         col = pl.col(name)
         if isinstance(dtype, pl.Enum | pl.Categorical):
             exprs.append(col.cast(pl.String))

@@ -220,6 +220,9 @@ COMMANDS = {
     "alerts": lambda e: ["alerts", str(e[1]), "--baseline", str(e[0]), "--all"],
     "compare": lambda e: ["compare", str(e[0]), str(e[1])],
     "trend": lambda e: ["trend", str(e[2]), "--every", "1d"],
+    "classify": lambda e: ["classify", str(e[1])],
+    "diff": lambda e: ["diff", str(e[1])],
+    "summary": lambda e: ["summary", str(e[1])],
 }
 
 

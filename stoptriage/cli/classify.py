@@ -73,9 +73,8 @@ def classify(
 ) -> None:
     """Classify every response: provider stop reason, normalized stop_reason, derived_stop, evidence, alerts."""
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
-    # ---- the long part (reading, the per-route statistics pass, the streaming run):
-    # ---- a progress display wraps this block.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS):
+    # The long part (reading, classifying, the streaming run), under the progress display.
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         cols = stoptriage.output_columns(res.frame, include_bulky=include_text)
         if include_text:

@@ -30,9 +30,8 @@ def diff(
 ) -> None:
     """Disagreement report: stop_reason x derived_stop counts and rates per group (with the group's p50/p95 output tokens), worst first."""
     cols = o.by_columns(by)
-    # ---- the long part (reading, classifying, the streaming group-bys): a progress
-    # ---- display wraps this block.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS):
+    # The long part (reading, classifying, the streaming run), under the progress display.
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         df = stoptriage.diff(res.frame, cols, examples=examples).collect(engine="streaming")
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())

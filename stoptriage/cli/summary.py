@@ -28,9 +28,8 @@ def summary(
     quiet: o.Quiet = False,
 ) -> None:
     """Rows, providers/models/routes, rate of each derived class and alert rule, worst routes."""
-    # ---- the long part (reading, classifying, one streaming group-by): a progress
-    # ---- display wraps this block.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS):
+    # The long part (reading, classifying, the streaming run), under the progress display.
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         parts = stoptriage.summary(res.frame, worst=worst)
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
