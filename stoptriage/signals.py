@@ -531,10 +531,16 @@ def refusal_hit() -> pl.Expr:
 
 # ---------------------------------------------------------------- 4. length vs route
 
-def log_length() -> pl.Expr:
-    """log1p of the output length in tokens (output_tokens, else output_chars / 4) (f64)."""
+def output_length_tokens() -> pl.Expr:
+    """Output length in tokens (f64): output_tokens, else output_chars / CHARS_PER_TOKEN
+    rounded up; null when both are null. Needs ``output_chars``."""
     est = (pl.col("output_chars").cast(pl.Float64) / CHARS_PER_TOKEN).ceil()
-    return pl.coalesce(pl.col("output_tokens").cast(pl.Float64), est).log1p()
+    return pl.coalesce(pl.col("output_tokens").cast(pl.Float64), est)
+
+
+def log_length() -> pl.Expr:
+    """log1p of :func:`output_length_tokens` (f64)."""
+    return output_length_tokens().log1p()
 
 
 def add_length_signals(lf: pl.LazyFrame) -> pl.LazyFrame:

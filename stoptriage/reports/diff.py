@@ -12,7 +12,7 @@ import polars as pl
 
 from ..rules import rules
 from ..schema import DERIVED_STOP
-from ..signals import CHARS_PER_TOKEN
+from ..signals import output_length_tokens
 from .common import check_by
 
 
@@ -36,7 +36,7 @@ def _length_quantiles(frame: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
     usual ``by`` (route, model, an input column) the pass reads only the length
     columns; a ``by`` computed by classification repeats the classification.
     """
-    tokens = pl.coalesce(pl.col("output_tokens").cast(pl.Float64), (pl.col("output_chars").cast(pl.Float64) / CHARS_PER_TOKEN).ceil())
+    tokens = output_length_tokens()
     hist = frame.select(*by, tokens.alias("_t")).drop_nulls("_t").group_by([*by, "_t"]).agg(pl.len().alias("_n")).collect(engine="streaming")
     n = pl.col("_n").sum()
     seen = pl.col("_n").cum_sum()  # rows with a length <= _t (the group's rows are sorted by _t)
