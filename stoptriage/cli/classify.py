@@ -27,13 +27,6 @@ from . import options as o
 TABLE_COLUMNS = ["source_line", "route", "provider", "provider_stop_reason", "stop_reason", "derived_stop", "disagrees", "alerts", "output_tail"]
 #: Rows shown in the terminal table (render.print_table's default).
 TABLE_ROWS = 200
-#: Rows per morsel (the streaming engine's unit of work) while a command runs:
-#: ``pl.Config(streaming_chunk_size=...)``. Polars 2.1's default (100,000 rows) let
-#: the classify sink's peak RSS swing from 1 to 7 GB at 10M rows on this project's
-#: synthetic exports (long output texts: the case Config.set_streaming_chunk_size's
-#: own docstring warns about); 25,000 held it near 1 GB at ~5% more time
-#: (benchmarks/bench_stream.py).
-STREAM_CHUNK_ROWS = 25_000
 
 
 def counts(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -74,7 +67,7 @@ def classify(
     """Classify every response: provider stop reason, normalized stop_reason, derived_stop, evidence, alerts."""
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
     # The long part (reading, classifying, the streaming run), under the progress display.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
+    with o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         cols = stoptriage.output_columns(res.frame, include_bulky=include_text)
         if include_text:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import polars as pl
 import typer
 
 import stoptriage
 
 from . import options as o
-from .classify import STREAM_CHUNK_ROWS
 
 
 def diff(
@@ -31,7 +29,7 @@ def diff(
     """Disagreement report: stop_reason x derived_stop counts and rates per group (with the group's p50/p95 output tokens), worst first."""
     cols = o.by_columns(by)
     # The long part (reading, classifying, the streaming run), under the progress display.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
+    with o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         df = stoptriage.diff(res.frame, cols, examples=examples).collect(engine="streaming")
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
+import polars as pl
 import typer
 from rich.console import Console
 
@@ -30,14 +33,27 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display,
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def reading(paths: list[str], quiet: bool):
-    """Context manager for a command's reading and computing: the progress display of
-    :func:`progress.running` on stderr (inputs, bytes read, elapsed time), only on an
-    interactive terminal and without --quiet (:func:`progress.wanted`), from 1 s on.
-    Put the command's ``load`` and its collect/sink calls inside; write stdout after."""
+#: Rows per morsel (the streaming engine's unit of work) while a command runs:
+#: ``pl.Config(streaming_chunk_size=...)``. Polars 2.1's default (100,000 rows) let
+#: the classify sink's peak RSS swing from 1 to 7 GB at 10M rows on this project's
+#: synthetic exports (long output texts: the case Config.set_streaming_chunk_size's
+#: own docstring warns about); 25,000 held it near 1 GB at ~5% more time
+#: (benchmarks/bench_stream.py).
+STREAM_CHUNK_ROWS = 25_000
+
+
+@contextmanager
+def reading(paths: list[str], quiet: bool) -> Iterator[None]:
+    """Context manager for a command's reading and computing (its ``load`` and its
+    collect/sink calls; write stdout after). Inside it, the streaming engine works in
+    morsels of STREAM_CHUNK_ROWS rows (``pl.Config``, restored on exit), and the
+    progress display of :func:`progress.running` shows on stderr (inputs, bytes read,
+    elapsed time), only on an interactive terminal and without --quiet
+    (:func:`progress.wanted`), from 1 s on."""
     from . import progress  # rich.progress takes ~50 ms to import: only for a command that reads
 
-    return progress.running(paths, console=err_console, enabled=progress.wanted(err_console, quiet))
+    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), progress.running(paths, console=err_console, enabled=progress.wanted(err_console, quiet)):
+        yield
 
 
 def by_columns(by: str) -> list[str]:

@@ -11,7 +11,6 @@ import typer
 import stoptriage
 
 from . import options as o
-from .classify import STREAM_CHUNK_ROWS
 
 
 def summary(
@@ -29,7 +28,7 @@ def summary(
 ) -> None:
     """Rows, providers/models/routes, rate of each derived class and alert rule, worst routes."""
     # The long part (reading, classifying, the streaming run), under the progress display.
-    with pl.Config(streaming_chunk_size=STREAM_CHUNK_ROWS), o.reading(paths, quiet):
+    with o.reading(paths, quiet):
         res = o.load(paths, input_format, mapping, route, phrases, continuation, strict, quiet)
         parts = stoptriage.summary(res.frame, worst=worst)
     chosen = stoptriage.render.choose_format(fmt, out, sys.stdout.isatty())
