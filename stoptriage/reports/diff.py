@@ -143,7 +143,7 @@ def summary(frame: pl.LazyFrame, worst: int = 5, by: str = "route") -> dict[str,
         .agg(
             pl.len().alias("rows"),
             pl.col("disagrees").sum().alias("disagreements"),
-            *[pl.col("alerts").list.contains(name).sum().alias(f"_rule_{i}") for i, name in enumerate(names)],
+            *_rule_counts("_rule_"),
         )
         .collect(engine="streaming")
     )
@@ -153,7 +153,7 @@ def summary(frame: pl.LazyFrame, worst: int = 5, by: str = "route") -> dict[str,
 def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.DataFrame]:
     """The parts of :func:`summary` from its grouped cells (one row per provider,
     model, ``by``, stop_reason, derived_stop with ``rows``, ``disagreements`` and
-    ``_rule_<i>`` counts in rules() order)."""
+    ``_rule_<name>`` counts, as :func:`_rule_counts` names them)."""
     names = [r.name for r in rules()]
     n = int(cells["rows"].sum())
     rate = (pl.col("rows") / max(n, 1)).alias("rate")
@@ -174,17 +174,19 @@ def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.Dat
         .with_columns(rate)
     )
     stop = cells.group_by(pl.col("stop_reason").cast(pl.String)).agg(rows).sort("rows", descending=True).with_columns(rate)
-    alert_rows = pl.DataFrame({"rule": names, "rows": [int(cells[f"_rule_{i}"].sum()) for i in range(len(names))]}).with_columns(rate)
-    per_route = cells.group_by(by).agg(rows, pl.col("disagreements").sum(), *[pl.col(f"_rule_{i}").sum() for i in range(len(names))])
+    rule_cols = [f"_rule_{name}" for name in names]
+    alert_rows = pl.DataFrame({"rule": names, "rows": [int(cells[c].sum()) for c in rule_cols]}).with_columns(rate)
+    per_route = cells.group_by(by).agg(rows, pl.col("disagreements").sum(), *[pl.col(c).sum() for c in rule_cols])
     # The rule that fired on most of the route's rows; ties go to the rule listed first.
     top_alert = (
-        per_route.unpivot([f"_rule_{i}" for i in range(len(names))], index=by, variable_name="_rule", value_name="_hits")
+        per_route.unpivot(rule_cols, index=by, variable_name="_rule", value_name="_hits")
         .filter(pl.col("_hits") > 0)
-        .with_columns(pl.col("_rule").str.strip_prefix("_rule_").cast(pl.Int64).alias("_order"))
+        .with_columns(pl.col("_rule").str.strip_prefix("_rule_").alias("top_alert"))
+        .with_columns(pl.col("top_alert").replace_strict(names, range(len(names)), return_dtype=pl.Int64).alias("_order"))
         .sort([by, "_hits", "_order"], descending=[False, True, False], nulls_last=True)
         .group_by(by, maintain_order=True)
         .first()
-        .select(by, pl.col("_order").replace_strict(range(len(names)), names, return_dtype=pl.String).alias("top_alert"))
+        .select(by, "top_alert")
     )
     worst_routes = (
         per_route.select(by, "rows", "disagreements")
