@@ -50,8 +50,9 @@ def parse_object(line: str | None) -> tuple[dict | None, str | None]:
 WRAPPER_BODIES = ("request", "response")
 
 
-#: Lines parsed per Python pass of the check: the in-memory engine hands the UDF the
-#: whole column, and the Python strings of one pass exist alongside the frame.
+#: Most lines parsed per Python pass of the check: a batch the engine hands the UDF
+#: (it is elementwise, so usually a morsel) that is larger is parsed in slices, so the
+#: Python strings of at most one slice exist alongside the frame.
 CHECK_CHUNK = 50_000
 
 
@@ -140,7 +141,8 @@ def read_checked_lines(path: str, data: bytes | None = None, wrapper: bool = Fal
     source = data if data is not None else path
     lf = pl.scan_lines(source, name=RAW, row_index_name="source_line", row_index_offset=1)
     dtype = pl.Struct({**CHECK_DTYPE.to_schema(), "wrapper": pl.String}) if wrapper else CHECK_DTYPE
-    checked = pl.col(RAW).map_batches(lambda s: _check_batch(s, wrapper), return_dtype=dtype)
+    # Per line, so elementwise: the engine hands it batches as they are read.
+    checked = pl.col(RAW).map_batches(lambda s: _check_batch(s, wrapper), return_dtype=dtype, is_elementwise=True)
     names = {"_check_error": "_error", "_check_keys": "_keys", "_check_response": "_wrapped_response", "_check_request": "_wrapped_request", "_check_body_keys": "_body_keys"}
     if wrapper:
         names["_check_wrapper"] = "_wrapper"
