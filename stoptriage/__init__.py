@@ -80,7 +80,10 @@ def classify(
     Input: paths/globs/dirs/``-``; ``input_format`` (ingest.FORMATS key) forces a
     format; ``mapping`` canonical->source column; ``route`` the route column/key;
     ``phrases`` / ``continuation`` user files extending the shipped lists.
-    Output: :class:`Classified`. Errors: InputFileError, InputFormatError,
+    Output: :class:`Classified`; its frame is a lazy plan, but the call itself reads
+    the input once, for the per-route length statistics
+    (:func:`signals.add_length_signals`: a lazy group-by joined back would hold the
+    whole frame in a streaming run). Errors: InputFileError, InputFormatError,
     MissingColumnError, ConfigError (all StoptriageError).
     """
     lf, report = ingest.read([str(p) for p in paths], input_format=input_format, mapping=mapping, route=route, stdin=stdin)
