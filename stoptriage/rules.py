@@ -127,9 +127,18 @@ def rules() -> list[Rule]:
 
 
 def alerts() -> pl.Expr:
-    """``alerts`` (list[str]): names of the rules that fire on the row, in table order."""
-    names = [pl.when(r.when.fill_null(False)).then(pl.lit(r.name)) for r in rules()]
-    return pl.concat_list(names).list.drop_nulls()
+    """``alerts`` (list[str]): names of the rules that fire on the row, in table order
+    (an empty list when none fires).
+
+    Each rule sets one bit of a small integer; the list is looked up by that integer
+    in a literal table of every subset of rule names (2^8 lists). The same answer as
+    ``concat_list([when(rule).then(name), ...]).list.drop_nulls()``, which built and
+    filtered a list on every row: 2 s against 0.014 s for 1M rows (issue 6 profile).
+    """
+    names = [r.name for r in rules()]
+    table = pl.Series("alerts", [[n for j, n in enumerate(names) if m >> j & 1] for m in range(1 << len(names))], dtype=pl.List(pl.String))
+    mask = pl.sum_horizontal([r.when.fill_null(False).cast(pl.UInt32) * (1 << j) for j, r in enumerate(rules())])
+    return pl.lit(table).gather(mask)
 
 
 #: Remediation per derived class, per normalized stop reason and for the disagreement
