@@ -20,6 +20,7 @@ import orjson
 import polars as pl
 
 from .errors import ConfigError
+from .normalize import position_in
 
 #: Characters of evidence kept in ``output_tail`` (taxonomy.md §2.1: "last 32 characters").
 TAIL_CHARS = 32
@@ -577,13 +578,18 @@ def add_length_signals(lf: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(pl.col("route").cast(lf.collect_schema()["route"]))
     )
     del values
-    lf = lf.join(stats.lazy(), on="route", how="left", maintain_order="left")
+    # Each row finds its route's statistics by position (normalize.position_in:
+    # null for a route without statistics and for a null route, as a left join
+    # would give), then a gather from the literal columns. A left join did the same
+    # with a hash probe that rebuilt every column of the frame, text included.
+    lf = lf.with_columns(position_in(pl.col("route").cast(pl.String), stats["route"].cast(pl.String)).alias("_route_at"))
+    lf = lf.with_columns(pl.lit(stats[name]).gather(pl.col("_route_at")).alias(name) for name in ("_route_n", "_route_mean", "_route_std", "_route_p5"))
     ok = eligible & (pl.col("_route_n") >= MIN_ROUTE_ROWS)
     z = pl.when(ok & (pl.col("_route_std") > 0)).then((pl.col("_loglen") - pl.col("_route_mean")) / pl.col("_route_std"))
     return lf.with_columns(
         z.alias("length_z"),
         pl.when(ok).then(pl.col("_loglen") < pl.col("_route_p5")).alias("below_p5"),
-    ).drop("_loglen", "_route_n", "_route_mean", "_route_std", "_route_p5")
+    ).drop("_loglen", "_route_at", "_route_n", "_route_mean", "_route_std", "_route_p5")
 
 
 # ---------------------------------------------------------------- 6. token cap and the rest
