@@ -17,14 +17,19 @@ findings.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
-from scipy.stats import false_discovery_control, fisher_exact
 
 from ..errors import ConfigError
 from ..rules import HINTS, rules
 from .common import MIN_RATE_ROWS, check_by, check_min_rows, is_mirror, metric_counts, metric_names, rate
+
+# numpy and scipy are imported where they are used, not with the package: importing
+# them starts OpenBLAS's worker threads, whose spinning took 3% of the CPU of a
+# classify run that never calls them (issue 6 profile), and slows every command's start.
+if TYPE_CHECKING:
+    import numpy as np
 
 #: q-value at or below which a change is called significant: a false discovery rate
 #: of 5% over the rows tested in one comparison (Benjamini & Hochberg 1995).
@@ -222,6 +227,9 @@ def _side(frame: pl.LazyFrame, by: list[str], casts: dict[str, pl.DataType], pre
 
 def _fisher(df: pl.DataFrame, tested: np.ndarray) -> np.ndarray:
     """Two-sided Fisher's exact p per row of the aggregated table (nan where not tested)."""
+    import numpy as np
+    from scipy.stats import fisher_exact
+
     cols = [df[c].to_numpy().astype(np.int64) for c in ("candidate_count", "candidate_eligible", "baseline_count", "baseline_eligible")]
     p = np.full(df.height, np.nan)
     for i in np.flatnonzero(tested):  # one scipy call per (group, metric): an aggregated row
@@ -232,6 +240,9 @@ def _fisher(df: pl.DataFrame, tested: np.ndarray) -> np.ndarray:
 
 def _bh(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg q per row over the tested (non-nan) rows; nan elsewhere."""
+    import numpy as np
+    from scipy.stats import false_discovery_control
+
     q = np.full(p.shape, np.nan)
     mask = ~np.isnan(p)
     if mask.any():
