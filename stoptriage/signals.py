@@ -50,12 +50,12 @@ SHORT_OUTLIER_Z = -2.0
 TEXT = pl.col("output_text")
 
 _CLOSER = r"""(?:[.!?…。！？"'”’»)\]}>*_~`|]|\p{So}|\p{Sk})$"""
-_OPEN_PUNCT = r"[,;:(\[{\-–—/\\&+=]$"
+#: Last characters that leave something owed (ends_open_punctuation).
+_OPEN_PUNCT = (",", ";", ":", "(", "[", "{", "-", "–", "—", "/", "\\", "&", "+", "=")
 #: Text that opens like a JSON object or array (not "{ADDRESS} is ..." or "[1] Smith").
 _JSON_START = r'^(?:\{\s*(?:"|\})|\[\s*(?:[\[{"\]]|-?\d+(?:\.\d+)?\s*,|true\b|false\b|null\b))'
 #: Body of a leading code fence up to its first closing fence; else (unclosed) to the end.
-_FENCE_CLOSED = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n(.*?)```"
-_FENCE_OPEN = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n(.*)$"
+_FENCE_BODY = r"(?s)^```[A-Za-z0-9_-]*[ \t]*\r?\n(.*?)(?:```|$)"
 
 
 def _data_lines(name: str) -> list[str]:
@@ -115,6 +115,13 @@ def output_tail() -> pl.Expr:
     return pl.concat_str([pl.lit(""), pl.col("_tail").str.tail(TAIL_CHARS)])
 
 
+def last_char() -> pl.Expr:
+    """The last character of ``_tail`` (str; "" for empty text). Tests of the last
+    character against a set of plain characters use ``is_in`` on it rather than a
+    ``[...]$`` regex (see REGEX_CACHE_SIZE)."""
+    return pl.col("_tail").str.tail(1)
+
+
 def ends_terminal() -> pl.Expr:
     """``ends_terminal`` (bool): ends with a sentence/structure closer.
 
@@ -132,12 +139,12 @@ def ends_mid_word() -> pl.Expr:
 
 def ends_open_punctuation() -> pl.Expr:
     """``ends_open_punctuation`` (bool): ends on , ; : ( [ { - – — / & + = (something was owed)."""
-    return pl.col("_tail").str.contains(_OPEN_PUNCT).fill_null(False)
+    return last_char().is_in(_OPEN_PUNCT).fill_null(False)
 
 
 def last_word() -> pl.Expr:
     """Trailing word, lower-cased (str, null when the text does not end in a letter)."""
-    return pl.col("_tail").str.replace_all("’", "'").str.extract(r"([\p{L}']+)$").str.to_lowercase()
+    return pl.col("_tail").str.replace_all("’", "'", literal=True).str.extract(r"([\p{L}']+)$").str.to_lowercase()
 
 
 def ends_continuation_word(words: tuple[str, ...]) -> pl.Expr:
@@ -165,19 +172,22 @@ def ending_class() -> pl.Expr:
 
 def unclosed_code_fence() -> pl.Expr:
     """``unclosed_code_fence`` (bool): an odd number of ``` fences in output_text."""
-    fenced = pl.when(TEXT.str.contains("```", literal=True)).then(TEXT)
-    return (fenced.str.count_matches("```", literal=True) % 2 == 1).fill_null(False)
+    # A regex count over every row: the regex engine finds ``` with a SIMD substring
+    # search, the literal count with the standard library's (4x slower, issue 6).
+    return (TEXT.str.count_matches("```") % 2 == 1).fill_null(False)
 
 
 def bracket_imbalance() -> pl.Expr:
     """``bracket_imbalance`` (bool): count of { and [ differs from count of } and ]."""
+    # Regexes, not four literal counts: a one-byte-class regex runs on memchr2,
+    # a literal count on the standard library's slower substring search.
     opens = TEXT.str.count_matches(r"[\[{]")
     closes = TEXT.str.count_matches(r"[\]}]")
     return (opens != closes).fill_null(False)
 
 
 #: Sentence-ending punctuation, Latin and CJK.
-_SENTENCE_END = r"[.!?…。！？]"
+_SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 #: A list marker: a bullet (- * + •) or a number (1. / 1)).
 _MARKER = r"(?:[-*+•]|\d{1,3}[.)])"
 #: A list item: a marker then a space, at the line start.
@@ -215,6 +225,23 @@ def _has(text: pl.Expr, pattern: str) -> pl.Expr:
     return text.str.find(pattern).is_not_null()
 
 
+#: Polars keeps the compiled regexes of a thread in a cache of 32 patterns
+#: (polars-utils RegexCache, least recently used out). A streaming run applies every
+#: pattern of the plan to each morsel in turn, so with more than 32 distinct
+#: patterns each one is evicted before its next use and every morsel compiles every
+#: regex again, its lazy DFA starting cold (issue 6 profile: regex compilation 17% of
+#: the text cues' CPU). Hence literal searches where the pattern is a plain string,
+#: and one alternation where several anchored patterns are ORed.
+#: tests/test_streaming.py counts the plan's distinct patterns against this.
+REGEX_CACHE_SIZE = 32
+
+
+def _count(text: pl.Expr, mark: str) -> pl.Expr:
+    """Occurrences of the plain string ``mark`` in ``text`` (u32; a literal search,
+    no regex: see REGEX_CACHE_SIZE)."""
+    return text.str.count_matches(mark, literal=True)
+
+
 def last_line() -> pl.Expr:
     """The last line of ``_tail`` (str; the whole tail when it has no newline)."""
     # split + last is ~4x cheaper than an end-anchored regex extract here.
@@ -224,6 +251,43 @@ def last_line() -> pl.Expr:
 def _whole_last_line() -> pl.Expr:
     """The last line lies wholly inside the tail window (bool): counts on it are exact."""
     return pl.col("_tail").str.contains("\n", literal=True) | (pl.col("output_chars") <= TAIL_WINDOW)
+
+
+def cue_inputs() -> dict[str, pl.Expr]:
+    """The gated text the four text cues read: name -> expression (str; the last line
+    or the tail where a cheap necessary condition of that cue holds, null elsewhere).
+
+    - ``_markup_line`` (:func:`open_markup`): ``_last_line`` where the text does not
+      end on . ! ? … (and CJK forms) and the line holds one of * ` ( [ “ ".
+    - ``_dangling_line`` (:func:`dangling_structure`): ``_last_line`` where it starts
+      (after spaces) with # * + • | : - or a digit, or ends with * _ > ].
+      (Two regexes: each anchored at one end stops early; one alternation of both
+      scans the whole line.)
+    - ``_list_tail``, ``_list_line`` (:func:`cut_list_item`): ``_tail`` /
+      ``_last_line`` where the tail ends in a letter or digit.
+    - ``_cut_tail``, ``_cut_line`` (:func:`cut_mid_sentence`): ``_tail`` /
+      ``_last_line`` where the tail ends in a letter or an apostrophe.
+
+    Added as columns one step before the cues: the regexes of a cue then run on the
+    few rows that can qualify (null rows pass free). Written inline instead, each
+    use of a gated column rebuilt it for every row, since Polars' common-subexpression
+    elimination does not share a when/then (open_markup counted on 14 copies; issue 6
+    profile: the four cues took 1.1 s of CPU for 1M rows, 0.74 s when run one at a time).
+    Needs ``_tail``, ``_last_line``.
+    """
+    tail, line = pl.col("_tail"), pl.col("_last_line")
+    markup = ~last_char().is_in(_SENTENCE_END) & line.str.contains_any(["*", "`", "(", "[", "“", '"'])
+    dangling = line.str.contains(r"^\s*[#*+•|:\d-]") | last_char().is_in(("*", "_", ">", "]"))
+    listed = tail.str.contains(r"[\p{L}\p{N}]$")
+    cut = tail.str.contains(r"[\p{L}']$")
+    return {
+        "_markup_line": pl.when(markup).then(line),
+        "_dangling_line": pl.when(dangling).then(line),
+        "_list_tail": pl.when(listed).then(tail),
+        "_list_line": pl.when(listed).then(line),
+        "_cut_tail": pl.when(cut).then(tail),
+        "_cut_line": pl.when(cut).then(line),
+    }
 
 
 def cut_mid_sentence() -> pl.Expr:
@@ -240,18 +304,18 @@ def cut_mid_sentence() -> pl.Expr:
     other one-word last lines (verdicts, names), a sign-off under a short
     comma-ended line, a final ``Label: value`` line, a URL or path, short list items
     (see :func:`cut_list_item`), endings on a digit (bare numbers).
-    Needs ``_tail``, ``_last_line``.
+    Needs ``_cut_line``, ``_cut_tail`` (:func:`cue_inputs`).
     """
-    # Only texts ending in a letter (or letter + ') can qualify; the rest skip the regexes.
-    gate = pl.col("_tail").str.contains(r"[\p{L}']$")
-    line = pl.when(gate).then(pl.col("_last_line"))
-    tail = pl.when(gate).then(pl.col("_tail"))
+    # Only texts ending in a letter (or letter + ') can qualify; the rest are null
+    # in _cut_line / _cut_tail and skip the regexes.
+    line, tail = pl.col("_cut_line"), pl.col("_cut_tail")
+    gate = tail.is_not_null()
     item = _has(line, _LIST_ITEM)
     long_item = line.str.len_chars() >= _PROSE_ITEM_CHARS
     running = ~_has(line, _STRUCTURED_LINE) & (~item | _has(line, _PROSE_ITEM) | long_item)
     words = line.str.count_matches(r"\S*\p{L}\S*")
     punctuated = _has(tail.str.head(-1), r"[.!?:;,…。！？]") | (words >= 6)
-    several = running & (words >= 2) & punctuated & ~_has(line, _LABEL_VALUE) & ~_has(line, _LINK_END)
+    several = running & (words >= 2) & punctuated & ~_has(line, f"{_LABEL_VALUE}|{_LINK_END}")
     one_word = (words == 1) & _has(tail, _WORD_AFTER_OPEN_LINE)
     return (gate & _has(tail, _LETTER_END) & (several | one_word) & ~_has(tail, _SIGN_OFF)).fill_null(False)
 
@@ -262,14 +326,16 @@ def cut_list_item() -> pl.Expr:
     Counts, in ``_tail``, the list items ending in sentence punctuation and those
     ending in a letter or digit; the last line (a list item ending in a letter or
     digit) is cut when at least one earlier item ends in punctuation and no fewer
-    than end without. Lists written without periods are never flagged by this."""
+    than end without. Lists written without periods are never flagged by this.
+    Needs ``_list_tail``, ``_list_line`` (:func:`cue_inputs`)."""
     item = _LIST_ITEM + r"[^\n]*"
-    # Only texts ending in a letter or digit can qualify; the rest skip the counting.
-    gate = pl.col("_tail").str.contains(r"[\p{L}\p{N}]$")
-    tail = pl.when(gate).then(pl.col("_tail"))
+    # Only texts ending in a letter or digit can qualify; the rest are null in
+    # _list_tail / _list_line and skip the counting.
+    tail = pl.col("_list_tail")
+    gate = tail.is_not_null()
     punct = tail.str.count_matches(rf"(?m){item}[.!?][)\]\"'”’*_]*[ \t]*$")
     bare = tail.str.count_matches(rf"(?m){item}[\p{{L}}\p{{N}}][ \t]*$") - 1
-    last_item = gate & _has(pl.when(gate).then(pl.col("_last_line")), _LIST_ITEM)
+    last_item = gate & _has(pl.col("_list_line"), _LIST_ITEM)
     return (last_item & (punct >= 1) & (punct >= bare)).fill_null(False)
 
 
@@ -280,23 +346,37 @@ def open_markup() -> pl.Expr:
     that opens emphasis and is not closed. Only judged when the whole last line is
     inside the tail window and the text does not end on . ! ? … (real answers end
     "(get it?" and on an ellipsis after a quote opened lines earlier).
-    Needs ``_tail``, ``_last_line``."""
-    ends_sentence = pl.col("_tail").str.contains(_SENTENCE_END + "$")
+    Needs ``_tail``, ``_markup_line`` (:func:`cue_inputs`)."""
     # Texts ending on . ! ? never qualify, nor last lines without any of the marks
-    # counted below; they skip the counting.
-    marks = pl.col("_last_line").str.contains(r'[*`(\[“"]')
-    line = pl.when(~ends_sentence & marks).then(pl.col("_last_line"))
-    count = line.str.count_matches
+    # counted below; they are null in _markup_line and skip the counting.
+    line = pl.col("_markup_line")
+    def count(mark: str) -> pl.Expr:
+        return _count(line, mark)
+
     opened = (
-        (count(r"\*\*") % 2 == 1)
+        (count("**") % 2 == 1)
         | ((count("`") - 3 * count("```")) % 2 == 1)
-        | (count(r"\(") > count(r"\)"))
-        | (count(r"\[") > count(r"\]"))
+        | (count("(") > count(")"))
+        | (count("[") > count("]"))
         | (count("“") > count("”"))
         | (count('"') % 2 == 1)
         | _has(line, r"(?:^|\s)\*[^\s*][^*]*$")
     )
-    return (~ends_sentence & marks & _whole_last_line() & opened).fill_null(False)
+    return (line.is_not_null() & _whole_last_line() & opened).fill_null(False)
+
+
+#: The forms of :func:`dangling_structure` but the link, one alternation (each
+#: anchored; see REGEX_CACHE_SIZE): a heading; a bold label ending in a colon; a bare
+#: list marker; a table row that starts with | and does not end with one (its last
+#: non-space character is not |); a table's header separator; a closing </thinking>.
+_DANGLING = "|".join([
+    r"^\s{0,3}#{1,6}(?:\s|$)",
+    r":\s*[*_]{1,2}$",
+    rf"^\s*{_MARKER}\s*$",
+    r"^\s*\|.*[^|\s]\s*$",
+    r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$",
+    r"</thinking>$",
+])
 
 
 def dangling_structure() -> pl.Expr:
@@ -304,25 +384,16 @@ def dangling_structure() -> pl.Expr:
     bold label ending in a colon (``**Types:**``), a bare list marker, a table row
     that starts with ``|`` and does not end with one, a table's header separator,
     a closing ``</thinking>`` tag with nothing after it, or the text of a markdown
-    link without its target (``[Docs]`` in a text that writes links as ``[..](..)``)."""
+    link without its target (``[Docs]`` in a text that writes links as ``[..](..)``).
+    Needs ``_dangling_line`` (:func:`cue_inputs`)."""
     # Each form starts (after spaces) with # * + • | : - or a digit, or ends with
-    # * _ > ]; other lines skip the regexes. The last line is the tail's end, so
-    # "</thinking>" closing the tail closes the last line.
-    # (Two regexes: each anchored at one end stops early; one alternation of both
-    # scans the whole line.)
-    gate = pl.col("_last_line").str.contains(r"^\s*[#*+•|:\d-]") | pl.col("_last_line").str.contains(r"[*_>\]]$")
-    line = pl.when(gate).then(pl.col("_last_line"))
+    # * _ > ]; other lines are null in _dangling_line and skip the regexes. The last
+    # line is the tail's end, so "</thinking>" closing the tail closes the last line.
+    line = pl.col("_dangling_line")
+    link_text = _has(line, r"\[[^\]\d][^\]]*\]$")
     return (
-        gate
-        & (
-            _has(line, r"^\s{0,3}#{1,6}(?:\s|$)")
-            | _has(line, r":\s*[*_]{1,2}$")
-            | _has(line, rf"^\s*{_MARKER}\s*$")
-            | (_has(line, r"^\s*\|") & ~_has(line, r"\|\s*$"))
-            | _has(line, r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
-            | _has(line, r"</thinking>$")
-            | _has(pl.when(_has(line, r"\[[^\]\d][^\]]*\]$")).then(TEXT), r"\]\(")
-        )
+        line.is_not_null()
+        & (_has(line, _DANGLING) | pl.when(link_text).then(TEXT).str.find("](", literal=True).is_not_null())
     ).fill_null(False)
 
 
@@ -343,7 +414,7 @@ def json_candidate() -> pl.Expr:
     fenced = stripped.str.starts_with("```json") | stripped.str.starts_with("```JSON")
     looks = _has(stripped, _JSON_START) | fenced
     in_block = pl.when(fenced).then(stripped)
-    in_fence = pl.coalesce(in_block.str.extract(_FENCE_CLOSED), in_block.str.extract(_FENCE_OPEN))
+    in_fence = in_block.str.extract(_FENCE_BODY)
     body = pl.when(fenced).then(in_fence).otherwise(stripped)
     return pl.when(pl.col("expects_json").fill_null(False) | looks).then(body)
 
@@ -461,7 +532,8 @@ def _maybe_refusal(positive: tuple[str, ...]) -> pl.Expr:
         return pl.lit(True)
     alternation = "|".join(re.escape(p).replace("'", "['’]") for p in sorted(positive, key=len, reverse=True))
     window = TEXT.str.head(REFUSAL_HEAD + 200)
-    return window.str.contains(f"(?i)(?:{alternation})") | TEXT.str.contains(r"^\s{200}")
+    # One pattern (see REGEX_CACHE_SIZE); ^\s{200} on the window is ^\s{200} on the text.
+    return window.str.contains(f"(?i)(?:{alternation})|^\\s{{200}}")
 
 
 def refusal_head(phrases: tuple[str, ...]) -> pl.Expr:
@@ -476,7 +548,7 @@ def refusal_head(phrases: tuple[str, ...]) -> pl.Expr:
     """
     positive, negative, _ = split_phrases(phrases)
     text = pl.when(_maybe_refusal(positive)).then(TEXT)
-    head = text.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'")
+    head = text.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'", literal=True)
     # Quoted speech is not the model declining: "I'm sorry, but I can't," he said.
     head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:
@@ -501,7 +573,8 @@ def refusal_match(phrases: tuple[str, ...], head: pl.Expr | None = None) -> pl.E
     phrase, pos = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.UInt32)
     if positive:
         pattern = rf"\b(?:{_alternation(positive)})"
-        phrase, pos = head.str.extract(f"({pattern})"), head.str.find(pattern)
+        # One pattern for both (group 0 is the whole match): see REGEX_CACHE_SIZE.
+        phrase, pos = head.str.extract(pattern, 0), head.str.find(pattern)
     answered = pl.lit(False)
     if answer:
         answered = _has(head.str.head(ANSWER_OPENING), rf"\b(?:{_alternation(answer)})")

@@ -150,6 +150,7 @@ def classify_frame(
         (pl.col("tool_call_count") > 0).alias("tool_calls_present"),
         signals.phantom_tool_use().alias("phantom_tool_use"),
     )
+    lf = lf.with_columns(**signals.cue_inputs())
     lf = lf.with_columns(
         signals.ending_class().alias("ending_class"),
         signals.refusal_score().alias("refusal_score"),
@@ -172,4 +173,4 @@ def classify_frame(
     lf = lf.with_columns(signals.truncated().alias("truncated"))
     lf = lf.with_columns(derived_stop().alias("derived_stop"), expected_derived().alias("expected_derived"))
     lf = lf.with_columns(disagrees().alias("disagrees"), rules.alerts().alias("alerts"))
-    return lf.drop("_tail", "_json_candidate", "_refusal_head", "_refusal", "_refusal_pos", "_refusal_answered", "_last_line", "_open_markup", "_dangling_structure", "_cut_list_item", "_cut_mid_sentence", "_json", "_tool_args")
+    return lf.drop("_tail", "_json_candidate", "_refusal_head", "_refusal", "_refusal_pos", "_refusal_answered", "_last_line", "_open_markup", "_dangling_structure", "_cut_list_item", "_cut_mid_sentence", *signals.cue_inputs(), "_json", "_tool_args")

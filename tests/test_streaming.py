@@ -94,6 +94,47 @@ def test_streaming_plan_has_no_stage_that_holds_the_whole_input(flat_parquet):
         assert f'label="{node}' not in dot, node
 
 
+
+def _regex_patterns(node, found: set[str]) -> set[str]:
+    """Patterns of the string functions in a serialized plan that compile a regex
+    (contains/find/replace without literal=True, extract, count_matches ...)."""
+    if isinstance(node, dict):
+        fn = node.get("Function")
+        if isinstance(fn, dict) and isinstance(fn.get("function"), dict) and "StringExpr" in fn["function"]:
+            expr = fn["function"]["StringExpr"]
+            name, opts = (expr, None) if isinstance(expr, str) else next(iter(expr.items()))
+            literal = opts.get("literal") if isinstance(opts, dict) else opts if name == "CountMatches" else False
+            scalars = [i["Literal"]["Scalar"].get("String") for i in fn["input"] if isinstance(i, dict) and isinstance(i.get("Literal"), dict) and "Scalar" in i["Literal"]]
+            if name in ("Contains", "Find", "Extract", "ExtractGroups", "ExtractAll", "Replace", "CountMatches") and scalars and scalars[0] is not None and not literal:
+                found.add(scalars[0])
+        for value in node.values():
+            _regex_patterns(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _regex_patterns(value, found)
+    return found
+
+
+@pytest.mark.parametrize("path_fixture", ["flat_parquet", "responses"])
+def test_classify_plan_fits_the_regex_cache(path_fixture, request):
+    """Polars keeps a thread's compiled regexes in a 32-entry LRU cache; a streaming
+    run applies every pattern to each morsel in turn, so a 33rd distinct pattern makes
+    every morsel recompile every regex (signals.REGEX_CACHE_SIZE). The classify plan
+    must stay within the cache, with room for a user's extra lists (they change the
+    alternations, not their number)."""
+    import json
+    import warnings
+
+    path = request.getfixturevalue("flat_parquet") if path_fixture == "flat_parquet" else RESPONSES
+    res = stoptriage.classify([path])
+    lf = res.frame.select(stoptriage.output_columns(res.frame))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the JSON form of a plan is deprecated, and readable
+        plan = json.loads(lf.serialize(format="json"))
+    patterns = _regex_patterns(plan, set())
+    assert 20 <= len(patterns) <= stoptriage.signals.REGEX_CACHE_SIZE - 2, sorted(patterns, key=len)
+
+
 # ---- summary and diff -----------------------------------------------------------------
 
 
