@@ -87,7 +87,9 @@ def derived_stop() -> pl.Expr:
 def expected_derived() -> pl.Expr:
     """``expected_derived`` (str, null when the stop reason sets no expectation):
     alternatives joined by ``|``, or ``any``."""
-    sr = pl.col("stop_reason").cast(pl.String)
+    # Compared as the Enum (or String) it is: a cast to String per row costs more
+    # than the comparisons (issue 6).
+    sr = pl.col("stop_reason")
     expr = pl.lit(None, dtype=pl.String)
     for reason, expected in reversed(EXPECTED.items()):
         expr = pl.when(sr == reason).then(pl.lit(expected)).otherwise(expr)
@@ -99,8 +101,7 @@ def disagrees() -> pl.Expr:
     False when there is no expectation or it is ``any``."""
     # One is_in per stop reason, built from EXPECTED, instead of splitting
     # expected_derived on every row (the same answer, without a list per row).
-    sr = pl.col("stop_reason").cast(pl.String)
-    derived = pl.col("derived_stop").cast(pl.String)
+    sr, derived = pl.col("stop_reason"), pl.col("derived_stop")
     expr = pl.lit(False)
     for reason, expected in reversed(EXPECTED.items()):
         if expected != "any":
