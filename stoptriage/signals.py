@@ -145,8 +145,11 @@ def ends_open_punctuation() -> pl.Expr:
 
 
 def last_word() -> pl.Expr:
-    """Trailing word, lower-cased (str, null when the text does not end in a letter)."""
-    return pl.col("_tail").str.replace_all("’", "'", literal=True).str.extract(r"([\p{L}']+)$").str.to_lowercase()
+    """Trailing word, lower-cased, ’ read as ' (str, null when the text does not end
+    in a letter or apostrophe)."""
+    # The word is cut first and its apostrophes made straight after: the same word as
+    # straightening the whole tail first, at half the cost (issue 6).
+    return pl.col("_tail").str.extract(r"([\p{L}'’]+)$").str.replace_all("’", "'", literal=True).str.to_lowercase()
 
 
 def ends_continuation_word(words: tuple[str, ...]) -> pl.Expr:
@@ -278,7 +281,7 @@ def cue_inputs() -> dict[str, pl.Expr]:
     Needs ``_tail``, ``_last_line``.
     """
     tail, line = pl.col("_tail"), pl.col("_last_line")
-    markup = ~last_char().is_in(_SENTENCE_END) & line.str.contains_any(["*", "`", "(", "[", "“", '"'])
+    markup = ~last_char().is_in(_SENTENCE_END) & line.str.contains(r'[*`(\[“"]')
     dangling = line.str.contains(r"^\s*[#*+•|:\d-]") | last_char().is_in(("*", "_", ">", "]"))
     listed = tail.str.contains(r"[\p{L}\p{N}]$")
     cut = tail.str.contains(r"[\p{L}']$")
@@ -401,6 +404,15 @@ def dangling_structure() -> pl.Expr:
 
 # ---------------------------------------------------------------- 2. structured output
 
+def json_text() -> pl.Expr:
+    """output_text trimmed, where it could be JSON (str): expects_json is true or the
+    first non-whitespace character is { [ or `; null elsewhere, so that
+    :func:`json_candidate`'s regexes and fence extraction skip those rows. Its own
+    column, built once: Polars' common-subexpression elimination does not share a
+    when/then, and json_candidate reads it five times."""
+    return pl.when(pl.col("expects_json").fill_null(False) | TEXT.str.contains(r"^\s*[\[{`]")).then(TEXT).str.strip_chars()
+
+
 def json_candidate() -> pl.Expr:
     """Text to parse as JSON, or null when JSON validity does not apply (str).
 
@@ -408,11 +420,9 @@ def json_candidate() -> pl.Expr:
     or array (``{"``, ``{}``, ``[{``, ``["``, ``[1,`` ...), or with a ```json fence,
     whose body up to the first closing fence is what is parsed (prose after the
     fence is not JSON; an unclosed fence gives everything after its first line).
+    Needs ``_json_text`` (:func:`json_text`).
     """
-    # Only text whose first non-whitespace character is { [ or ` can look like JSON;
-    # the rest skip the strip, the regexes and the fence extraction (null passes free).
-    text = pl.when(pl.col("expects_json").fill_null(False) | TEXT.str.contains(r"^\s*[\[{`]")).then(TEXT)
-    stripped = text.str.strip_chars()
+    stripped = pl.col("_json_text")
     fenced = stripped.str.starts_with("```json") | stripped.str.starts_with("```JSON")
     looks = _has(stripped, _JSON_START) | fenced
     in_block = pl.when(fenced).then(stripped)

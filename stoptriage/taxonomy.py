@@ -129,11 +129,12 @@ def classify_frame(
         pl.col("output_text").str.len_chars().alias("output_chars"),
         pl.col("tool_calls").list.len().fill_null(0).alias("tool_call_count"),
         signals.trimmed_tail().alias("_tail"),
-        signals.json_candidate().alias("_json_candidate"),
+        signals.json_text().alias("_json_text"),
         signals.refusal_head(phrases).alias("_refusal_head"),
     )
     lf = lf.with_columns(signals.refusal_match(phrases, pl.col("_refusal_head")).alias("_refusal"))
     lf = lf.with_columns(
+        signals.json_candidate().alias("_json_candidate"),
         signals.output_tail().alias("output_tail"),
         signals.ends_terminal().alias("ends_terminal"),
         signals.ends_mid_word().alias("ends_mid_word"),
@@ -174,4 +175,4 @@ def classify_frame(
     lf = lf.with_columns(signals.truncated().alias("truncated"))
     lf = lf.with_columns(derived_stop().alias("derived_stop"), expected_derived().alias("expected_derived"))
     lf = lf.with_columns(disagrees().alias("disagrees"), rules.alerts().alias("alerts"))
-    return lf.drop("_tail", "_json_candidate", "_refusal_head", "_refusal", "_refusal_pos", "_refusal_answered", "_last_line", "_open_markup", "_dangling_structure", "_cut_list_item", "_cut_mid_sentence", *signals.cue_inputs(), "_json", "_tool_args")
+    return lf.drop("_tail", "_json_text", "_json_candidate", "_refusal_head", "_refusal", "_refusal_pos", "_refusal_answered", "_last_line", "_open_markup", "_dangling_structure", "_cut_list_item", "_cut_mid_sentence", *signals.cue_inputs(), "_json", "_tool_args")
