@@ -269,22 +269,24 @@ def cue_inputs() -> dict[str, pl.Expr]:
       (Two regexes: each anchored at one end stops early; one alternation of both
       scans the whole line.)
     - ``_list_tail``, ``_list_line`` (:func:`cut_list_item`): ``_tail`` /
-      ``_last_line`` where the tail ends in a letter or digit.
+      ``_last_line`` where the tail ends in a letter or digit (``ends_mid_word``).
     - ``_cut_tail``, ``_cut_line`` (:func:`cut_mid_sentence`): ``_tail`` /
-      ``_last_line`` where the tail ends in a letter or an apostrophe.
+      ``_last_line`` where the tail ends in a letter, a digit or an apostrophe (the
+      cue itself then requires a letter: digits only cost a few more rows checked,
+      and the gate reuses ``ends_mid_word`` instead of a regex of its own).
 
     Added as columns one step before the cues: the regexes of a cue then run on the
     few rows that can qualify (null rows pass free). Written inline instead, each
     use of a gated column rebuilt it for every row, since Polars' common-subexpression
     elimination does not share a when/then (open_markup counted on 14 copies; issue 6
     profile: the four cues took 1.1 s of CPU for 1M rows, 0.74 s when run one at a time).
-    Needs ``_tail``, ``_last_line``.
+    Needs ``_tail``, ``_last_line``, ``ends_mid_word``.
     """
     tail, line = pl.col("_tail"), pl.col("_last_line")
     markup = ~last_char().is_in(_SENTENCE_END) & line.str.contains(r'[*`(\[“"]')
     dangling = line.str.contains(r"^\s*[#*+•|:\d-]") | last_char().is_in(("*", "_", ">", "]"))
-    listed = tail.str.contains(r"[\p{L}\p{N}]$")
-    cut = tail.str.contains(r"[\p{L}']$")
+    listed = pl.col("ends_mid_word")
+    cut = listed | (last_char() == "'")
     return {
         "_markup_line": pl.when(markup).then(line),
         "_dangling_line": pl.when(dangling).then(line),
@@ -311,8 +313,8 @@ def cut_mid_sentence() -> pl.Expr:
     (see :func:`cut_list_item`), endings on a digit (bare numbers).
     Needs ``_cut_line``, ``_cut_tail`` (:func:`cue_inputs`).
     """
-    # Only texts ending in a letter (or letter + ') can qualify; the rest are null
-    # in _cut_line / _cut_tail and skip the regexes.
+    # Only texts ending in a letter (or letter + ') can qualify; the rest but those
+    # ending in a digit are null in _cut_line / _cut_tail and skip the regexes.
     line, tail = pl.col("_cut_line"), pl.col("_cut_tail")
     gate = tail.is_not_null()
     item = _has(line, _LIST_ITEM)
