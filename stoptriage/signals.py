@@ -564,17 +564,20 @@ def split_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
 def _maybe_refusal(positive: tuple[str, ...]) -> pl.Expr:
     """Could the opening hold a refusal phrase (bool)? A cheap superset of a match in
     :func:`refusal_match`: any positive phrase anywhere in the first REFUSAL_HEAD + 200
-    raw characters, case-insensitively and with ' or ’, ignoring word starts, quotes and
-    ``!`` phrases; or an opening of 200+ whitespace characters (the window then shifts).
+    raw characters lower-cased, with ' or ’, ignoring word starts, quotes and ``!``
+    phrases; or an opening of 200+ whitespace characters (the window then shifts).
     Blanking only removes text (a phrase holds no ``~``), so a match after it was a
-    match before; lower-casing then matching equals matching case-insensitively.
+    match before; the head is lower-cased the same way, so its match is one here too.
     """
     if not positive or any("~" in p for p in positive):
         return pl.lit(True)
     alternation = "|".join(re.escape(p).replace("'", "['’]") for p in sorted(positive, key=len, reverse=True))
-    window = TEXT.str.head(REFUSAL_HEAD + 200)
+    # Lower-cased, then matched case-sensitively: the regex engine then finds literal
+    # prefixes to skip ahead with, which (?i) on the raw text denies it (0.39 s
+    # against 0.46 s of CPU on 1M rows, the lower-casing included; issue 6).
+    window = TEXT.str.head(REFUSAL_HEAD + 200).str.to_lowercase()
     # One pattern (see REGEX_CACHE_SIZE); ^\s{200} on the window is ^\s{200} on the text.
-    return window.str.contains(f"(?i)(?:{alternation})|^\\s{{200}}")
+    return window.str.contains(f"(?:{alternation})|^\\s{{200}}")
 
 
 def refusal_head(phrases: tuple[str, ...]) -> pl.Expr:
