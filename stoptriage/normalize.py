@@ -120,13 +120,14 @@ def add_stop_reason(lf: pl.LazyFrame) -> pl.LazyFrame:
     # frame, text included, to attach one (issue 6 profile: 8% of classify's CPU).
     pair = pl.concat_str([pl.col("provider"), pl.lit("\x1f"), pl.col("_key")])
     lf = lf.with_columns(stop_key().alias("_key"))
+    # The looked-up values are Enum codes already: no text per row, no cast after.
     lf = lf.with_columns(
-        pl.lit(exact["stop_reason"]).gather(position_in(pair, exact["provider"] + "\x1f" + exact["raw"])).alias("_sr_exact"),
-        pl.lit(generic["stop_reason"]).gather(position_in(pl.col("_key"), generic["raw"])).alias("_sr_any"),
+        pl.lit(exact["stop_reason"].cast(STOP_REASON_ENUM)).gather(position_in(pair, exact["provider"] + "\x1f" + exact["raw"])).alias("_sr_exact"),
+        pl.lit(generic["stop_reason"].cast(STOP_REASON_ENUM)).gather(position_in(pl.col("_key"), generic["raw"])).alias("_sr_any"),
     )
     sr = (
         pl.when(pl.col("_key").is_null())
-        .then(pl.lit("unknown"))
-        .otherwise(pl.coalesce("_sr_exact", "_sr_any", pl.lit("other")))
+        .then(pl.lit("unknown", dtype=STOP_REASON_ENUM))
+        .otherwise(pl.coalesce("_sr_exact", "_sr_any", pl.lit("other", dtype=STOP_REASON_ENUM)))
     )
-    return lf.with_columns(sr.cast(STOP_REASON_ENUM).alias("stop_reason")).drop("_key", "_sr_exact", "_sr_any")
+    return lf.with_columns(sr.alias("stop_reason")).drop("_key", "_sr_exact", "_sr_any")

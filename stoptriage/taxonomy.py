@@ -71,17 +71,22 @@ def derived_stop() -> pl.Expr:
     short_outlier > complete. ``refusal`` includes a provider-declared refusal
     (provider_refusal). ``short_outlier`` = below_p5 and length_z <= -2."""
     c = pl.col
+
+    def lit(name: str) -> pl.Expr:
+        # Enum-typed labels: the column is built from codes, not text cast after.
+        return pl.lit(name, dtype=DERIVED_STOP_ENUM)
+
     label = (
-        pl.when(c("empty")).then(pl.lit("empty"))
-        .when(c("tool_calls_present") & c("tool_args_valid").not_().fill_null(False)).then(pl.lit("tool_call_malformed"))
-        .when(c("tool_calls_present")).then(pl.lit("tool_call"))
-        .when(c("truncated")).then(pl.lit("truncated"))
-        .when(c("json_valid").not_().fill_null(False)).then(pl.lit("invalid_json"))
-        .when(c("refusal_hit") | c("provider_refusal").is_not_null()).then(pl.lit("refusal"))
-        .when(c("below_p5").fill_null(False) & (c("length_z") <= signals.SHORT_OUTLIER_Z).fill_null(False)).then(pl.lit("short_outlier"))
-        .otherwise(pl.lit("complete"))
+        pl.when(c("empty")).then(lit("empty"))
+        .when(c("tool_calls_present") & c("tool_args_valid").not_().fill_null(False)).then(lit("tool_call_malformed"))
+        .when(c("tool_calls_present")).then(lit("tool_call"))
+        .when(c("truncated")).then(lit("truncated"))
+        .when(c("json_valid").not_().fill_null(False)).then(lit("invalid_json"))
+        .when(c("refusal_hit") | c("provider_refusal").is_not_null()).then(lit("refusal"))
+        .when(c("below_p5").fill_null(False) & (c("length_z") <= signals.SHORT_OUTLIER_Z).fill_null(False)).then(lit("short_outlier"))
+        .otherwise(lit("complete"))
     )
-    return label.cast(DERIVED_STOP_ENUM)
+    return label
 
 
 def expected_derived() -> pl.Expr:
