@@ -717,8 +717,13 @@ def at_token_cap() -> pl.Expr:
 
 
 def is_empty() -> pl.Expr:
-    """``empty`` (bool): no text (after trimming) and no tool calls."""
-    return (TEXT.str.strip_chars().str.len_chars() == 0) & (pl.col("tool_call_count") == 0)
+    """``empty`` (bool): no text (after trimming) and no tool calls. Needs ``_tail``."""
+    # A trimmed tail that is not blank means text; the whole text is trimmed only where
+    # the tail is blank (text may stand before the last TAIL_WINDOW characters), not on
+    # every row (issue 6).
+    blank = pl.when(pl.col("_tail") == "").then(TEXT).str.strip_chars().str.len_chars() == 0
+    no_text = pl.when(pl.col("_tail") != "").then(False).otherwise(blank)
+    return no_text & (pl.col("tool_call_count") == 0)
 
 
 def near_empty() -> pl.Expr:
