@@ -672,7 +672,7 @@ def add_length_signals(lf: pl.LazyFrame) -> pl.LazyFrame:
     function is called: the eligible rows' (route, log length) are streamed into
     memory (about 12 bytes a row: a categorical code and an f64; the exact p5 needs
     every value anyway), aggregated with the in-memory engine, and the few-row
-    result is joined back as a literal frame. A lazy group-by joined back to the
+    result is looked up per row by route (literal columns, no join). A lazy group-by joined back to the
     same plan made every streaming sink hold the whole frame until the group-by had
     seen the last row (a plan CACHE of all columns: peak RSS grew with the input,
     4.9 GB at 10M rows); ``over`` is worse (performance-notes.md item 2). The
