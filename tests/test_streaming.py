@@ -205,6 +205,16 @@ def test_summary_top_alert_tie_goes_to_the_rule_listed_first():
     assert row["top_alert"] == "silent_truncation"
 
 
+def test_summary_orders_equal_counts_by_name():
+    """The same input prints the same summary: parts sorted by rows break ties by name
+    (a group-by returns groups in no set order; sample_data has models with equal counts)."""
+    parts = stoptriage.summary(stoptriage.classify([RESPONSES]).frame)
+    for part, key in (("providers", "provider"), ("models", "model"), ("stop_reasons", "stop_reason")):
+        df = parts[part]
+        assert df.equals(df.sort(["rows", key], descending=[True, False], nulls_last=True)), part
+    assert parts["models"]["rows"].is_duplicated().any()  # the sample does have ties to order
+
+
 @pytest.fixture(scope="module")
 def classified_both(exports):
     return stoptriage.classify([exports[2]]).frame

@@ -173,7 +173,9 @@ def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.Dat
         .with_columns(pl.col("rows").fill_null(0))
         .with_columns(rate)
     )
-    stop = cells.group_by(pl.col("stop_reason").cast(pl.String)).agg(rows).sort("rows", descending=True).with_columns(rate)
+    # Ties in rows go by name, so that the same input prints the same report (a group-by
+    # returns its groups in no set order).
+    stop = cells.group_by(pl.col("stop_reason").cast(pl.String)).agg(rows).sort(["rows", "stop_reason"], descending=[True, False], nulls_last=True).with_columns(rate)
     rule_cols = [f"_rule_{name}" for name in names]
     alert_rows = pl.DataFrame({"rule": names, "rows": [int(cells[c].sum()) for c in rule_cols]}).with_columns(rate)
     per_route = cells.group_by(by).agg(rows, pl.col("disagreements").sum(), *[pl.col(c).sum() for c in rule_cols])
@@ -193,13 +195,13 @@ def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.Dat
         .with_columns((pl.col("disagreements") / pl.col("rows")).alias("disagreement_rate"))
         .filter(pl.col("disagreements") > 0)
         .join(top_alert, on=by, how="left")
-        .sort(["disagreement_rate", "rows"], descending=True)
+        .sort(["disagreement_rate", "rows", by], descending=[True, True, False], nulls_last=True)
         .head(worst)
     )
     return {
         "overview": overview,
-        "providers": cells.group_by("provider").agg(rows).sort("rows", descending=True),
-        "models": cells.group_by("model").agg(rows).sort("rows", descending=True),
+        "providers": cells.group_by("provider").agg(rows).sort(["rows", "provider"], descending=[True, False], nulls_last=True),
+        "models": cells.group_by("model").agg(rows).sort(["rows", "model"], descending=[True, False], nulls_last=True),
         "stop_reasons": stop,
         "derived": derived,
         "alerts": alert_rows,
