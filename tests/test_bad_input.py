@@ -63,6 +63,29 @@ def test_bad_value_in_a_csv_is_reported_not_fatal(tmp_path):
     assert "twelve" in bad["reason"][0]
 
 
+def test_parquet_with_text_typed_columns_is_read_like_csv(tmp_path):
+    """A Parquet export that stores timestamps and counts as strings (exporters do) is
+    converted as a CSV's columns are; a value that does not fit is reported, not fatal
+    (it exited 70 with 'casting from string to datetime is not supported')."""
+    p = tmp_path / "t.parquet"
+    pl.DataFrame(
+        {
+            "output_text": ["Hello there.", "Bye.", "See you."],
+            "provider_stop_reason": ["stop", "stop", "stop"],
+            "timestamp": ["2026-03-01T10:00:00Z", "not a time", "2026-03-01 10:05:00"],
+            "output_tokens": ["12", "7", "twelve"],
+        }
+    ).write_parquet(p)
+    res = stoptriage.classify([p])
+    df = res.frame.collect()
+    assert df["output_tokens"].to_list() == [12, 7, None]
+    assert df["timestamp"].dt.hour().to_list() == [10, None, 10]
+    bad = res.report.problems.sort("reason")
+    assert bad["kind"].to_list() == ["bad_value", "bad_value"]
+    assert "output_tokens" in bad["reason"][0] and "twelve" in bad["reason"][0]
+    assert "timestamp" in bad["reason"][1] and "not a time" in bad["reason"][1]
+
+
 def test_array_that_does_not_fit_is_isolated_not_fatal(tmp_path):
     good = '{"type":"message","model":"claude-x","content":[{"type":"text","text":"Fine."}],"stop_reason":"end_turn"}'
     odd = '{"type":"message","model":"claude-x","content":["just a string"],"stop_reason":"end_turn"}'
