@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import fmt_table
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
@@ -223,12 +225,6 @@ def run_child(variant: str, kind: str, path: Path, mode: str, opts: dict, out_di
     r["maxrss_kb"] = ru.ru_maxrss  # Linux: kilobytes
     r["log"] = text
     return r
-
-
-def fmt_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda r: "  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def parse_opt(s: str) -> tuple[str, object]:

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import fmt_table
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
@@ -116,12 +118,6 @@ def run_child(variant: str, path: Path, tmpdir: Path) -> dict:
     r = json.loads(result.read_text())
     r["maxrss_kb"] = ru.ru_maxrss  # Linux: kilobytes
     return r
-
-
-def fmt_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda r: "  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def main() -> int:

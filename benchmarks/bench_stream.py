@@ -34,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import fmt_table
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
@@ -101,12 +103,6 @@ def run(argv: list[str], env: dict[str, str]) -> dict:
         near = [mb for t, mb in samples if t <= q * seconds]
         at[q] = near[-1] if near else None
     return {"seconds": seconds, "exit": code, "peak_rss_mb": ru.ru_maxrss / 1024, "rss_at": at, "stderr": err.decode(errors="replace")}
-
-
-def fmt_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda r: "  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def main() -> int:
