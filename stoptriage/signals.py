@@ -11,9 +11,7 @@ are cut first, then trimmed.
 
 from __future__ import annotations
 
-import gc
 import re
-from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +20,7 @@ import orjson
 import polars as pl
 
 from .errors import ConfigError
+from .ingest.jsonl import gc_paused
 from .normalize import position_in
 
 #: Characters of evidence kept in ``output_tail`` (taxonomy.md §2.1: "last 32 characters").
@@ -432,20 +431,6 @@ def json_candidate() -> pl.Expr:
     return pl.when(pl.col("expects_json").fill_null(False) | looks).then(body)
 
 
-@contextmanager
-def _gc_paused():
-    """The cyclic garbage collector off for a per-row loop: the parsed values hold no
-    cycles and are freed by reference counting, while the containers orjson allocates
-    would otherwise trigger collection passes (as in ingest/jsonl.py's line check)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _check_struct(n: int, idx: pl.Series, valid: list[bool], errors: list[str | None]) -> pl.Series:
     """struct{valid, error} of length ``n``: the values at positions ``idx``, null elsewhere.
 
@@ -456,9 +441,9 @@ def _check_struct(n: int, idx: pl.Series, valid: list[bool], errors: list[str | 
         if values:
             column = column.scatter(idx, pl.Series(name, values, dtype=dtype))
         columns.append(column)
-    # Null where there is nothing to check (idx does not hold the row), not a struct of nulls.
-    present = pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(idx, True) if len(idx) else pl.repeat(False, n, dtype=pl.Boolean, eager=True)
-    return pl.DataFrame(columns).select(pl.when(present).then(pl.struct("valid", "error")).alias("check"))["check"]
+    # Null where there is nothing to check (valid is set on every checked row), not a
+    # struct of nulls.
+    return pl.DataFrame(columns).select(pl.when(pl.col("valid").is_not_null()).then(pl.struct("valid", "error")).alias("check"))["check"]
 
 
 def _json_batch(s: pl.Series) -> pl.Series:
@@ -466,7 +451,7 @@ def _json_batch(s: pl.Series) -> pl.Series:
     valid: list[bool] = []
     errors: list[str | None] = []
     loads = orjson.loads
-    with _gc_paused():
+    with gc_paused():
         for text in s.gather(idx).to_list():
             try:
                 loads(text)
@@ -525,7 +510,7 @@ def _tool_args_batch(s: pl.Series) -> pl.Series:
     idx = (s.struct.field("tool_calls").list.len().fill_null(0) > 0).arg_true()
     valid: list[bool] = []
     errors: list[str | None] = []
-    with _gc_paused():
+    with gc_paused():
         for row in s.gather(idx).to_list():
             schemas = {d["name"]: d["schema"] for d in (row["tool_schemas"] or []) if d and d.get("name")}
             found = [e for e in (_check_call(c, schemas) for c in row["tool_calls"]) if e]

@@ -11,6 +11,8 @@ the whole file. Arrays are decoded with a fixed, minimal dtype through
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import orjson
 import polars as pl
@@ -18,6 +20,22 @@ import polars as pl
 from .problems import BLANK, MALFORMED_JSON
 
 RAW = "_raw"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a per-row orjson loop (the line check here,
+    signals' JSON and tool-argument checks): parsed values hold no cycles and are freed
+    by reference counting, while the containers orjson allocates would otherwise
+    trigger collection passes (a third of the line check's time on 100k body lines).
+    Restores the collector's previous state."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 CHECK_DTYPE = pl.Struct(
@@ -86,9 +104,7 @@ def _check_chunk(s: pl.Series, wrapper: bool = False) -> pl.Series:
     body_keys: list[str | None] = []
     wrappers: list[str | None] = []
     dumps = orjson.dumps
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for line in s.to_list():
             value, error = parse_object(line)
             if error is not None:
@@ -108,9 +124,6 @@ def _check_chunk(s: pl.Series, wrapper: bool = False) -> pl.Series:
             body_keys.append(dumps(list(response)).decode() if wrapped else keys[-1])
             if wrapper:
                 wrappers.append(dumps({k: v for k, v in value.items() if k not in WRAPPER_BODIES}).decode() if wrapped else None)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     key_list = pl.List(pl.String)
     columns = [
         pl.Series("error", errors, dtype=pl.String),
