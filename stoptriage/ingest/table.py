@@ -63,7 +63,8 @@ def _check_required(names: list[str], path: str) -> None:
 def _misfits(lf: pl.LazyFrame, names: list[str], casts: dict[str, pl.DataType], path: str) -> list[pl.DataFrame]:
     """One problem row (kind BAD_VALUE) per value of a text column in ``names`` that did
     not fit its canonical dtype: not blank, and null after :func:`_from_text`. ``lf``
-    has ``source_line``, the text columns and their ``_typed_<name>`` conversions."""
+    has ``source_line``, the text columns and their ``_typed_<name>`` conversions.
+    The per-column queries run together (``pl.collect_all``: one pass over ``lf``)."""
     bad = []
     for n in names:
         misfit = pl.col(n).is_not_null() & (pl.col(n).str.strip_chars() != "") & pl.col(f"_typed_{n}").is_null()
@@ -73,9 +74,9 @@ def _misfits(lf: pl.LazyFrame, names: list[str], casts: dict[str, pl.DataType], 
                 "source_line",
                 pl.lit(BAD_VALUE).alias("kind"),
                 pl.concat_str([pl.lit(f"column {n}: expected {casts[n]}, got "), pl.col(n).str.slice(0, 60)]).alias("reason"),
-            ).collect()
+            )
         )
-    return bad
+    return pl.collect_all(bad)
 
 
 def _typed(lf: pl.LazyFrame, path: str, text_columns: bool) -> tuple[pl.LazyFrame, pl.DataFrame]:
@@ -83,20 +84,20 @@ def _typed(lf: pl.LazyFrame, path: str, text_columns: bool) -> tuple[pl.LazyFram
 
     A typed source (Parquet) stays lazy: its columns are cast as they stream, and a
     column that holds text where the canonical dtype is not text (a timestamp written
-    as a string) is converted as a text source's would be, its misfits found by a
-    pass over that column alone."""
-    names = lf.collect_schema().names()
-    casts = {n: d for n, d in CANONICAL.items() if n in names and n not in ("source_file", "source_line")}
+    as a string) is converted as a text source's would be, its misfits found by one
+    pass over those columns alone."""
+    schema = lf.collect_schema()
+    casts = {n: d for n, d in CANONICAL.items() if n in schema and n not in ("source_file", "source_line")}
     if not text_columns:
-        schema = lf.collect_schema()
         as_text = [n for n, d in casts.items() if schema[n] == pl.String and d != pl.String]
         fix = [
             _from_text(n, d).alias(n) if n in as_text else pl.col(n).cast(d, strict=False) if schema[n] != d else pl.col(n)
             for n, d in casts.items()
         ]
+        if not as_text:
+            return lf.with_columns(fix), pl.DataFrame()
         narrow = lf.select("source_line", *as_text).with_columns([_from_text(n, casts[n]).alias(f"_typed_{n}") for n in as_text])
-        bad = _misfits(narrow, as_text, casts, path) if as_text else []
-        return lf.with_columns(fix), (pl.concat(bad) if bad else pl.DataFrame())
+        return lf.with_columns(fix), pl.concat(_misfits(narrow, as_text, casts, path))
     checked = [n for n, d in casts.items() if d != pl.String]
     df = lf.with_columns([_from_text(n, casts[n]).alias(f"_typed_{n}") for n in checked]).collect()
     bad = _misfits(df.lazy(), checked, casts, path)
