@@ -136,7 +136,6 @@ def summary(frame: pl.LazyFrame, worst: int = 5, by: str = "route") -> dict[str,
     from those few cells, so memory is per cell, not per row.
     """
     check_by(frame, [by])
-    names = [r.name for r in rules()]
     keys = list(dict.fromkeys(["provider", "model", by, "stop_reason", "derived_stop"]))
     cells = (
         frame.group_by(keys)
@@ -167,15 +166,19 @@ def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.Dat
         }
     ).with_columns((pl.col("disagreements") / max(n, 1)).alias("disagreement_rate"))
     rows = pl.col("rows").sum()
+
+    def by_rows(key: str) -> pl.DataFrame:
+        # Rows per value of ``key``, most first; ties go by name, so that the same input
+        # prints the same report (a group-by returns its groups in no set order).
+        return cells.group_by(pl.col(key).cast(pl.String)).agg(rows).sort(["rows", key], descending=[True, False], nulls_last=True)
+
     derived = (
         pl.DataFrame({"derived_stop": list(DERIVED_STOP)})
         .join(cells.group_by(pl.col("derived_stop").cast(pl.String)).agg(rows), on="derived_stop", how="left")
         .with_columns(pl.col("rows").fill_null(0))
         .with_columns(rate)
     )
-    # Ties in rows go by name, so that the same input prints the same report (a group-by
-    # returns its groups in no set order).
-    stop = cells.group_by(pl.col("stop_reason").cast(pl.String)).agg(rows).sort(["rows", "stop_reason"], descending=[True, False], nulls_last=True).with_columns(rate)
+    stop = by_rows("stop_reason").with_columns(rate)
     rule_cols = [f"_rule_{name}" for name in names]
     alert_rows = pl.DataFrame({"rule": names, "rows": [int(cells[c].sum()) for c in rule_cols]}).with_columns(rate)
     per_route = cells.group_by(by).agg(rows, pl.col("disagreements").sum(), *[pl.col(c).sum() for c in rule_cols])
@@ -200,8 +203,8 @@ def _summary_parts(cells: pl.DataFrame, worst: int, by: str) -> dict[str, pl.Dat
     )
     return {
         "overview": overview,
-        "providers": cells.group_by("provider").agg(rows).sort(["rows", "provider"], descending=[True, False], nulls_last=True),
-        "models": cells.group_by("model").agg(rows).sort(["rows", "model"], descending=[True, False], nulls_last=True),
+        "providers": by_rows("provider"),
+        "models": by_rows("model"),
         "stop_reasons": stop,
         "derived": derived,
         "alerts": alert_rows,
