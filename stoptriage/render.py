@@ -44,6 +44,13 @@ def choose_format(requested: str | None, out_path: str | None, is_tty: bool) -> 
     return "table" if is_tty else "csv"
 
 
+def enums_as_text(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Enum columns cast to text, the rest unchanged (for JSON lines, which write an
+    Enum's text; render.write and classify's streaming sink both use it). A DataFrame
+    gives a DataFrame, a LazyFrame a LazyFrame."""
+    return df.with_columns([pl.col(n).cast(pl.String) for n, d in df.collect_schema().items() if isinstance(d, pl.Enum)])
+
+
 def flatten_for_csv(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Make every column CSV-safe: enums to text, list[str] joined by ';', other
     nested values to JSON text. A DataFrame gives a DataFrame, a LazyFrame a LazyFrame
@@ -77,7 +84,7 @@ def write(df: pl.DataFrame, fmt: str, out_path: str | None, title: str | None = 
     if fmt == "csv":
         flatten_for_csv(df).write_csv(target)
     elif fmt == "jsonl":
-        df.with_columns([pl.col(n).cast(pl.String) for n, d in df.schema.items() if isinstance(d, pl.Enum)]).write_ndjson(target)
+        enums_as_text(df).write_ndjson(target)
     elif fmt == "parquet":
         df.write_parquet(target, **PARQUET_OPTIONS)
     if not out_path:

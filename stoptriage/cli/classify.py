@@ -44,8 +44,7 @@ def sink(lf: pl.LazyFrame, fmt: str, target: str | IO[bytes]) -> pl.LazyFrame:
     if fmt == "csv":
         return stoptriage.render.flatten_for_csv(lf).sink_csv(target, lazy=True)
     if fmt == "jsonl":
-        enums = [pl.col(n).cast(pl.String) for n, d in lf.collect_schema().items() if isinstance(d, pl.Enum)]
-        return lf.with_columns(enums).sink_ndjson(target, lazy=True)
+        return stoptriage.render.enums_as_text(lf).sink_ndjson(target, lazy=True)
     if fmt == "parquet":
         return lf.sink_parquet(target, lazy=True, **stoptriage.render.PARQUET_OPTIONS)
     raise ValueError(f"cannot stream format {fmt!r}")
