@@ -155,7 +155,7 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     rows = rows.drop([c for c in ("_body", "_req", RAW, "_body_keys") if c in rows.columns]).sort("_rid")
     rows = fill_wrapper(rows, keys)
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
-    drop = [c for c in ("_rid", "_body", "_req", RAW, "_problem", "_shape_error", "_body_keys") if c in rows.columns]
+    drop = [c for c in ("_rid", "_problem", "_shape_error") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)
     return rows.lazy(), pl.concat(problems, how="vertical_relaxed")
 
