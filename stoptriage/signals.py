@@ -545,38 +545,42 @@ def split_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
     return positive, negative, answer
 
 
-def _maybe_refusal(positive: tuple[str, ...]) -> pl.Expr:
-    """Could the opening hold a refusal phrase (bool)? A cheap superset of a match in
-    :func:`refusal_match`: any positive phrase anywhere in the first REFUSAL_HEAD + 200
-    raw characters lower-cased, with ' or ’, ignoring word starts, quotes and ``!``
-    phrases; or an opening of 200+ whitespace characters (the window then shifts).
-    Blanking only removes text (a phrase holds no ``~``), so a match after it was a
-    match before; the head is lower-cased the same way, so its match is one here too.
+def refusal_opening() -> pl.Expr:
+    """The first REFUSAL_HEAD chars of output_text after leading whitespace, lower-cased
+    (str, null for null text): what :func:`refusal_head` cleans up and searches."""
+    return TEXT.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase()
+
+
+def _maybe_refusal(positive: tuple[str, ...], opening: pl.Expr) -> pl.Expr:
+    """Could ``opening`` (:func:`refusal_opening`) hold a refusal phrase (bool)? A cheap
+    superset of a match in :func:`refusal_match`: any positive phrase anywhere in it,
+    with ' or ’, ignoring word starts, quotes and ``!`` phrases. Blanking only removes
+    text (a phrase holds no ``~``), so a match after it was a match before.
     """
     if not positive or any("~" in p for p in positive):
         return pl.lit(True)
     alternation = "|".join(re.escape(p).replace("'", "['’]") for p in sorted(positive, key=len, reverse=True))
-    # Lower-cased, then matched case-sensitively: the regex engine then finds literal
-    # prefixes to skip ahead with, which (?i) on the raw text denies it (0.39 s
-    # against 0.46 s of CPU on 1M rows, the lower-casing included; issue 6).
-    window = TEXT.str.head(REFUSAL_HEAD + 200).str.to_lowercase()
-    # One pattern (see REGEX_CACHE_SIZE); ^\s{200} on the window is ^\s{200} on the text.
-    return window.str.contains(f"(?:{alternation})|^\\s{{200}}")
+    # The opening is lower-cased and matched case-sensitively: the regex engine then
+    # finds literal prefixes to skip ahead with, which (?i) on the raw text denies it.
+    # It is the very window refusal_head searches, so nothing else is lower-cased:
+    # 0.49 s of CPU on 1M rows, against 0.68 s for the first 800 raw characters
+    # lower-cased with a ^\s{200} branch for a long indent (issue 6).
+    return opening.str.contains(alternation)
 
 
 def refusal_head(phrases: tuple[str, ...]) -> pl.Expr:
     """The opening searched for refusal phrases (str; null when it cannot hold one).
 
-    The first REFUSAL_HEAD chars of output_text after leading whitespace, lower-cased,
-    ’ read as ', with quoted spans ("..." and “...”) and ``!`` phrases blanked out to
-    ``~`` (so "I'm sorry to hear that" never matches "i'm sorry, but"). Null unless
-    :func:`_maybe_refusal` holds (2% of the synthetic benchmark rows), so the steps
-    here and in :func:`refusal_match` run on those rows only. ``phrases``: as for
-    :func:`refusal_match`.
+    :func:`refusal_opening` (the first REFUSAL_HEAD chars of output_text after leading
+    whitespace, lower-cased) with ’ read as ', and quoted spans ("..." and “...”) and
+    ``!`` phrases blanked out to ``~`` (so "I'm sorry to hear that" never matches
+    "i'm sorry, but"). Null unless :func:`_maybe_refusal` holds (2% of the synthetic
+    benchmark rows), so the steps here and in :func:`refusal_match` run on those rows
+    only. ``phrases``: as for :func:`refusal_match`.
     """
     positive, negative, _ = split_phrases(phrases)
-    text = pl.when(_maybe_refusal(positive)).then(TEXT)
-    head = text.str.strip_chars_start().str.head(REFUSAL_HEAD).str.to_lowercase().str.replace_all("’", "'", literal=True)
+    opening = refusal_opening()
+    head = pl.when(_maybe_refusal(positive, opening)).then(opening).str.replace_all("’", "'", literal=True)
     # Quoted speech is not the model declining: "I'm sorry, but I can't," he said.
     head = head.str.replace_all(r'["“][^"“”\n]{0,300}["”]', "~")
     if negative:

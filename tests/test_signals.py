@@ -128,6 +128,18 @@ def test_limitation_mentioned_deep_in_a_long_answer_is_not_a_refusal():
     assert not row["refusal_hit"]
 
 
+def test_refusal_window_starts_after_leading_whitespace_and_ends_at_the_head():
+    # The opening is counted from the first non-space character, however long the
+    # indent (a 300-newline preamble still refuses); case does not matter; a phrase
+    # past REFUSAL_HEAD characters is not found at all (no phrase, score 0).
+    row = stop("\n" * 300 + "I'M SORRY, BUT I CAN'T HELP WITH THAT.")
+    assert row["refusal_hit"] and row["refusal_phrase"] == "i'm sorry, but"
+    later = stop("Here is the summary you asked for. " * 15 + "I can't verify the last figure.")
+    assert later["refusal_score"] == 0.5 and later["refusal_phrase"] == "i can't"
+    beyond = stop("Here is the summary you asked for. " * 20 + "I can't verify the last figure.")
+    assert beyond["refusal_score"] == 0.0 and beyond["refusal_phrase"] is None
+
+
 # 4. length vs route ---------------------------------------------------------------
 
 def _route_rows(n: int, short_text: str) -> list[dict]:
