@@ -680,7 +680,6 @@ def add_length_signals(lf: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("_loglen").std().alias("_route_std"),
             pl.col("_loglen").quantile(0.05, interpolation="linear").alias("_route_p5"),
         )
-        .with_columns(pl.col("route").cast(lf.collect_schema()["route"]))
     )
     del values
     # Each row finds its route's statistics by position (normalize.position_in:
