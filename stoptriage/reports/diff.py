@@ -69,7 +69,7 @@ def diff(frame: pl.LazyFrame, by: list[str], examples: int = 0) -> pl.LazyFrame:
     ``group_p50_output_tokens`` / ``group_p95_output_tokens`` (f64: quantiles of
     the group's output length in tokens, linear interpolation, every row counted,
     output_tokens or else output_chars / 4 rounded up as for the length signals
-    (signals.log_length); null when no row has a length), one ``rule_<name>``
+    (signals.output_length_tokens, which it calls); null when no row has a length), one ``rule_<name>``
     count (u32) per alert rule within the pair, and with ``examples`` > 0 an
     ``examples`` column (str: ``file:line «tail»`` joined by `` | ``). Sorted worst
     group first (disagreement rate, then rows, then the ``by`` values), and inside
