@@ -112,7 +112,7 @@ def describe(paths: Sequence[str]) -> Inputs:
     bar None.
     """
     from ..errors import StoptriageError
-    from ..ingest import SQLITE_MAGIC, STDIN, expand_paths
+    from ..ingest import PARQUET_MAGIC, SQLITE_MAGIC, STDIN, expand_paths
 
     try:
         files = expand_paths(list(paths))
@@ -128,8 +128,8 @@ def describe(paths: Sequence[str]) -> Inputs:
     words = ["stdin"] if stdin else []
     if files:
         words.append(f"{len(files)} file{'s' * (len(files) != 1)}" + ("" if size is None else f", {decimal(size)}"))
-    whole = heads is not None and not any(h.startswith((b"PAR1", SQLITE_MAGIC)) for h in heads)
-    if heads and all(h.startswith(b"PAR1") for h in heads):
+    whole = heads is not None and not any(h.startswith((PARQUET_MAGIC, SQLITE_MAGIC)) for h in heads)
+    if heads and all(h.startswith(PARQUET_MAGIC) for h in heads):
         rows = _parquet_rows(files)
         if rows is not None:
             words.append(f"{rows:,} rows")

@@ -67,6 +67,8 @@ FORMATS: dict[str, Format] = _registry()
 SNIFF_BYTES = 1 << 20
 SNIFF_LINES = 50
 STDIN = "-"
+#: A Parquet file's first bytes.
+PARQUET_MAGIC = b"PAR1"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -151,7 +153,7 @@ def container_of(head: bytes) -> str:
     that is not a whole JSON value). Raises InputFormatError for other binary
     files (OTLP protobuf / zstd exports included) with what was expected.
     """
-    if head.startswith(b"PAR1"):
+    if head.startswith(PARQUET_MAGIC):
         return PARQUET
     if head.startswith(SQLITE_MAGIC):
         return SQLITE
