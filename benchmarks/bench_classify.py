@@ -40,7 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fmt_table
+from common import child_env, fmt_table, warm_cache
+from common import run_child as common_run_child
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -158,12 +159,6 @@ def child(args: argparse.Namespace) -> int:
 
 
 # ---- parent --------------------------------------------------------------------------
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 def probe(variant: str) -> tuple[bool, str]:
     """Can a fresh process import what ``variant`` needs? Returns (ok, detail)."""
     if variant == "floor":
@@ -175,7 +170,7 @@ def probe(variant: str) -> tuple[bool, str]:
         if not (HERE / "peers" / f"{module}.py").exists():
             return False, f"benchmarks/peers/{module}.py not found"
         code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import peers.{module} as m; print(m.__file__)"
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(REPO), cwd=REPO)
     if p.returncode == 0:
         return True, p.stdout.strip()
     lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
@@ -200,31 +195,12 @@ def ensure_input(kind: str, rows: int, seed: int, regen: bool) -> Path:
     return path
 
 
-def warm_cache(path: Path) -> None:
-    with open(path, "rb") as fh:
-        while fh.read(1 << 24):
-            pass
-
-
 def run_child(variant: str, kind: str, path: Path, mode: str, opts: dict, out_dir: Path, tmpdir: Path) -> dict:
-    result = tmpdir / f"{variant}.json"
-    log = tmpdir / f"{variant}.log"
-    result.unlink(missing_ok=True)
     cmd = [
         sys.executable, str(Path(__file__).resolve()), "--_child", variant, "--input", kind, "--_path", str(path),
-        "--_tmp", str(out_dir), "--_result", str(result), "--_mode", mode, "--_opts", json.dumps(opts),
+        "--_tmp", str(out_dir), "--_result", str(tmpdir / f"{variant}.json"), "--_mode", mode, "--_opts", json.dumps(opts),
     ]  # fmt: skip
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_env(), cwd=REPO)
-        _, status, ru = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    text = log.read_text(errors="replace")
-    if proc.returncode != 0 or not result.exists():
-        return {"error": f"exit {proc.returncode}", "log": text}
-    r = json.loads(result.read_text())
-    r["maxrss_kb"] = ru.ru_maxrss  # Linux: kilobytes
-    r["log"] = text
-    return r
+    return common_run_child(cmd, tmpdir / f"{variant}.json", tmpdir / f"{variant}.log", REPO)
 
 
 def parse_opt(s: str) -> tuple[str, object]:

@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fmt_table
+from common import fmt_table, warm_cache
+from common import run_child as common_run_child
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -70,12 +71,6 @@ def child(args: argparse.Namespace) -> int:
 
 
 # ---- parent --------------------------------------------------------------------------
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 def ensure_inputs(mb: float, seed: int, regen: bool) -> dict[str, Path]:
     sys.path.insert(0, str(HERE))
     import gen_otlp as G
@@ -97,27 +92,10 @@ def ensure_inputs(mb: float, seed: int, regen: bool) -> dict[str, Path]:
     return paths
 
 
-def warm_cache(path: Path) -> None:
-    with open(path, "rb") as fh:
-        while fh.read(1 << 24):
-            pass
-
-
 def run_child(variant: str, path: Path, tmpdir: Path) -> dict:
     result = tmpdir / f"{variant}.json"
-    log = tmpdir / f"{variant}.log"
-    result.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", variant, "--_path", str(path), "--_result", str(result)]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_env(), cwd=REPO)
-        _, status, ru = os.wait4(proc.pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-    text = log.read_text(errors="replace")
-    if code != 0 or not result.exists():
-        return {"error": f"exit {code}", "log": text}
-    r = json.loads(result.read_text())
-    r["maxrss_kb"] = ru.ru_maxrss  # Linux: kilobytes
-    return r
+    return common_run_child(cmd, result, tmpdir / f"{variant}.log", REPO)
 
 
 def main() -> int:
