@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import fmt_table
+from common import child_env, fmt_table
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -119,8 +119,7 @@ def main() -> int:
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
     if not sizes or min(sizes) < 1 or args.repeat < 1 or any(c not in COMMANDS for c in commands):
         ap.error(f"--rows must be >= 1, --repeat >= 1, --commands from {','.join(COMMANDS)}")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env = child_env(REPO)
     for item in args.env:
         key, _, value = item.partition("=")
         env[key] = value
