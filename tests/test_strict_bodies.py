@@ -1,5 +1,6 @@
-"""The strict one-parse read of response bodies (jsonl.strict_decode, bodies.FAST_BODY)
-gives exactly what the JSONPath read gives, and leaves every body that does not fit
+"""The strict one-parse read of response bodies and of their API markers
+(jsonl.strict_decode, bodies.FAST_BODY) gives exactly what the JSONPath read and the
+lenient decode give, and leaves every body that does not fit
 its documented JSON types to the JSONPath read (issue 6: raw-body throughput)."""
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ def _odd_bodies() -> list[dict]:
         {**msg, "usage": {"output_tokens": True}},
         {**msg, "stop_reason": None, "content": []},
         {**msg, "content": [{"type": "tool_use", "id": "t", "name": "lookup", "input": {"q": "x"}}], "stop_reason": "tool_use"},
+        # Detection markers of odd types: read as before (error bodies, unknown shapes).
+        {"error": "model 'x' not found"},
+        {"error": {"type": "overloaded_error", "message": "Overloaded", "code": 529}},
+        {"type": "error", "error": {"type": "api_error", "message": "boom"}},
+        {**msg, "type": 5},
+        {**chat, "object": None},
+        {**chat, "object": 3},
+        {"id": "cmpl-1", "choices": [{"text": "plain completion", "finish_reason": "stop"}], "model": "m"},
     ]
     rows = []
     for i, body in enumerate(odd):

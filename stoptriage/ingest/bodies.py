@@ -68,12 +68,12 @@ UNKNOWN = "unknown"
 SNIFF_DTYPE = pl.Struct({"object": S, "type": S, "error": pl.Struct({"type": S, "code": S, "message": S})})
 
 
-def sniff_markers(body: str = "_body") -> pl.Expr:
+def sniff_markers(body: str | pl.Expr = "_body") -> pl.Expr:
     """A body's ``object``, ``type`` and ``error`` {type, code, message} decoded
-    (:data:`SNIFF_DTYPE`), for :func:`detect_api`. Input: ``body`` (str JSON).
-    Output: struct, null for a body that does not fit the dtype (an ``error``
-    that is a string, say) or is not JSON. Errors: none."""
-    return robust_decode(pl.col(body), SNIFF_DTYPE)
+    (:data:`SNIFF_DTYPE`), for :func:`detect_api`. Input: ``body`` (str JSON, a
+    column name or an expression). Output: struct, null for a body that does not
+    fit the dtype (an ``error`` that is a string, say) or is not JSON. Errors: none."""
+    return robust_decode(pl.col(body) if isinstance(body, str) else body, SNIFF_DTYPE)
 
 
 def detect_api(body: str = "_body", keys: str | None = None, sniffed: str | None = None) -> pl.Expr:
@@ -119,12 +119,14 @@ def detect_api(body: str = "_body", keys: str | None = None, sniffed: str | None
             return pl.col(keys).list.contains(key).fill_null(False)
         return jp(body, f"$.{key}").is_not_null()
 
-    def at(key: str, rest: str) -> pl.Expr:
-        # ``$.key<rest>`` present; parsed only where ``key`` is (cheap when keys are known):
-        # when/then evaluates its branch on every row, so the JSON text itself is gated
-        # (the JSONPath matcher skips null rows).
-        gated = pl.when(has(key)).then(pl.col(body))
-        return pl.when(has(key)).then(jp(gated, f"$.{key}{rest}").is_not_null()).otherwise(False)
+    def at(key: str, rest: str, only: pl.Expr | None = None) -> pl.Expr:
+        # ``$.key<rest>`` present; parsed only where ``key`` is (cheap when keys are known)
+        # and ``only`` holds (a rule that reads it for no other row): when/then evaluates
+        # its branch on every row, so the JSON text itself is gated (the JSONPath matcher
+        # skips null rows). Gated-out rows give False.
+        cond = has(key) if only is None else has(key) & only
+        gated = pl.when(cond).then(pl.col(body))
+        return pl.when(cond).then(jp(gated, f"$.{key}{rest}").is_not_null()).otherwise(False)
 
     if keys is not None:
         # One parse for the scalar markers; the key checks need none. A precomputed
@@ -137,8 +139,9 @@ def detect_api(body: str = "_body", keys: str | None = None, sniffed: str | None
         obj, typ = jp(body, "$.object"), jp(body, "$.type")
         has_error = jp(body, "$.error").is_not_null()
     # Same shape tests in both modes; has() only skips the parse when keys are known.
-    chat_shaped = at("choices", "[0].message")
-    completion_shaped = at("choices", "[0].text")
+    # Read only where ``object`` is null: the two rules use them under ``obj.is_null()``.
+    chat_shaped = at("choices", "[0].message", obj.is_null())
+    completion_shaped = at("choices", "[0].text", obj.is_null())
     bedrock_shaped = has("stopReason") | at("output", ".message")
     has_choices = has("choices")
     has_candidates = has("candidates") | has("promptFeedback")
@@ -815,8 +818,17 @@ def extract(lf: pl.LazyFrame, keys: str | None = None) -> pl.LazyFrame:
     api = pl.col("_api")
     # A detected API without a spec would be neither read nor reported: call it unknown.
     known = pl.when(api.is_in(list(SPECS) + [ERROR])).then(api).otherwise(pl.lit(UNKNOWN))
-    if keys is not None:
+    if keys is not None and not FAST_BODY:
         lf = lf.with_columns(sniff_markers().alias("_api_sniff"))
+        detected = detect_api(keys=keys, sniffed="_api_sniff")
+    elif keys is not None:
+        # The markers from one strict pyarrow parse; the bodies it leaves null (an
+        # ``error`` that is a string, a number for ``type``...) decoded leniently as
+        # before. Two steps: the strict column is read twice, and a UDF runs per use.
+        strict = strict_decode(pl.col("_body"), SNIFF_DTYPE)
+        lf = lf.with_columns(strict.alias("_api_sniff")).with_columns(
+            pl.coalesce("_api_sniff", sniff_markers(pl.when(pl.col("_api_sniff").is_null()).then(pl.col("_body")))).alias("_api_sniff")
+        )
         detected = detect_api(keys=keys, sniffed="_api_sniff")
     else:
         detected = detect_api()
