@@ -25,6 +25,11 @@ APIs read (``_api`` name: body shape):
 * ``ollama_chat``, ``ollama_generate`` — Ollama native ``/api/chat`` and
   ``/api/generate``.
 
+Each body is parsed once, strictly, for the fields its spec reads
+(:func:`fast_fields`, :func:`jsonl.strict_decode`); a body whose JSON types differ
+from the documented ones is read path by path with JSONPath, which gives the same
+values for the bodies that fit (``FAST_BODY``; tests/test_strict_bodies.py).
+
 Which API a body is comes from its own keys (:func:`detect_api`), never from the
 file name. Bodies of another shape get ``_api = "unknown"``; HTTP error bodies get
 ``_api = "error"``; the caller reports both.
