@@ -122,7 +122,7 @@ def test_bodies_of_odd_types_read_as_before_and_their_neighbours_stay_fast(tmp_p
     assert fast_problems.equals(slow_problems, null_equal=True)
     # The strict parse did take most rows, and left the odd ones to JSONPath.
     texts = pl.Series("b", [ln.decode() for ln in lines])
-    chat_dtype = path_dtype({simple_path(p): d for p, d in bodies.fast_fields(bodies.SPECS[bodies.OPENAI_CHAT]).items()})
+    chat_dtype = path_dtype({simple_path(p): d for p, d in bodies.fast_fields(bodies.SPECS[bodies.OPENAI_CHAT])[0].items()})
     decoded = pl.select(strict_decode(pl.lit(texts), chat_dtype)).to_series()
     is_chat = texts.str.contains('"chat.completion"')
     assert decoded.filter(is_chat).null_count() < is_chat.sum() / 2
@@ -132,7 +132,9 @@ def test_bodies_of_odd_types_read_as_before_and_their_neighbours_stay_fast(tmp_p
 def test_simple_path_translates_keys_and_indices_only() -> None:
     assert simple_path("$.choices[0].message.content") == ("choices", 0, "message", "content")
     assert simple_path("$.usage") == ("usage",)
-    assert simple_path("$.messages[-1:].role") is None
+    assert simple_path("$.messages[-1:].role") == ("messages", -1, "role")
+    assert simple_path("$.messages[-2:].role") is None
+    assert simple_path("$.messages[-1].role") is None
     assert simple_path("$.content[?(@.type=='tool_result')]") is None
     assert simple_path("$['odd key']") is None
 
@@ -166,3 +168,49 @@ def test_strict_decode_nulls_only_the_piece_of_a_row_that_does_not_fit(monkeypat
     ).filter(~pl.Series(nulls))
     assert values["text"].to_list() == values["jp_text"].to_list() == ["hi"] * 11
     assert values["n"].to_list() == [5.0] * 11
+
+
+def _odd_requests() -> list[dict]:
+    """Wrapped records whose requests break the strict parse one way each, among ones that fit."""
+    chat = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1772323250, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "{\"a\": 1}"}}],
+        "usage": {"completion_tokens": 5},
+    }
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}
+    req = {"model": "gpt-4o-mini", "max_tokens": 256, "response_format": {"type": "json_object"}, "tools": [tool],
+           "messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": [{"type": "text", "text": "42"}]}]}
+    responses_body = {
+        "id": "resp_1", "object": "response", "created_at": 1772323250, "status": "completed", "model": "gpt-4.1",
+        "output": [{"type": "message", "content": [{"type": "output_text", "text": "Done."}]}], "usage": {"output_tokens": 2},
+    }
+    odd = [
+        ({**req, "max_tokens": "256"}, chat),  # a cap as text
+        ({**req, "max_tokens": 100.0}, chat),
+        ({**req, "model": None, "max_completion_tokens": 0}, {**chat, "model": None}),
+        ({**req, "messages": []}, chat),
+        ({**req, "messages": [{"role": "user", "content": "x"}, {"content": "no role"}]}, chat),
+        ({**req, "messages": "not a list"}, chat),
+        ({**req, "tools": [{"type": 7, "function": {"name": "f"}}]}, chat),
+        ({**req, "tools": []}, chat),
+        ({**req, "response_format": {"type": "text"}}, chat),
+        ({**req, "response_format": "json_object"}, chat),
+        ({"model": "gpt-4.1", "input": "a plain string input"}, responses_body),  # Responses input as a string
+        ({"model": "gpt-4.1", "input": [{"type": "function_call_output", "call_id": "c", "output": "42"}], "text": {"format": {"type": "json_schema"}}}, responses_body),
+    ]
+    rows = []
+    for i, (request, body) in enumerate(odd):
+        rows += [{"route": "r", "request": req, "response": chat}] * 40
+        rows.append({"route": f"odd-{i}", "request": request, "response": body})
+    return rows
+
+
+def test_requests_of_odd_types_read_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "odd_requests.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in _odd_requests()) + b"\n")
+    (fast, fast_problems), (slow, slow_problems) = classify_both([path], monkeypatch)
+    assert fast.height == slow.height == len(_odd_requests())
+    assert fast.equals(slow, null_equal=True)
+    assert fast_problems.equals(slow_problems, null_equal=True)
+    # The predicates saw real values: JSON asked for, the last message a tool result.
+    assert fast.filter(pl.col("route") == "r").select(pl.col("expects_json").all(), pl.col("after_tool_result").all()).row(0) == (True, True)

@@ -258,8 +258,8 @@ class ApiSpec:
     created_unix: str | None = None
     created_iso: str | None = None
     body_max_tokens: tuple[str, ...] = ()
-    expects_json: Callable[[pl.Expr, pl.Expr], pl.Expr] | None = None
-    after_tool_result: Callable[[pl.Expr], pl.Expr] | None = None
+    expects_json: Callable[[Json, Json], pl.Expr] | None = None
+    after_tool_result: Callable[[Json], pl.Expr] | None = None
     tools: tuple[Tools, ...] = ()
     extra_tool: tuple[str, str] | None = None  # (name path, args path) of a lone legacy call
 
@@ -276,42 +276,66 @@ def _is_type(type_value: str) -> Callable[[pl.Expr], pl.Expr]:
     return lambda e: e.struct.field("type") == type_value
 
 
-def _json_format(*paths: str) -> Callable[[pl.Expr, pl.Expr], pl.Expr]:
+class Json:
+    """Reads a JSON-text column (``_body`` or ``_req``) by path, for the spec's request
+    predicates: ``get(path)`` is the value as text (String), ``get(path, pl.Float64)``
+    a number, ``get(path, None)`` always jp's text (for a path whose value may be an
+    object or an array: the predicates only test it for null or a prefix).
+
+    With ``decoded`` (a struct column from :func:`jsonl.strict_decode`) and ``fast``
+    (its paths), a path among ``fast`` is read from the struct; others with :func:`jp`.
+    With ``record`` (a dict), nothing is read: each typed simple path asked for is
+    recorded with its dtype (:func:`fast_fields` learns the paths this way)."""
+
+    def __init__(self, column: str, decoded: str | None = None, fast: dict[str, pl.DataType] | None = None, record: dict[str, pl.DataType] | None = None):
+        self.column, self.decoded, self.fast, self.record = column, decoded, fast or {}, record
+
+    def __call__(self, path: str, dtype: pl.DataType | None = S) -> pl.Expr:
+        if self.record is not None:
+            if dtype is not None and simple_path(path) is not None:
+                self.record[path] = dtype
+            return pl.lit(None, dtype=dtype or S)
+        if self.decoded is not None and path in self.fast:
+            return field_at(pl.col(self.decoded), simple_path(path))
+        return jp(self.column, path)
+
+
+def _json_format(*paths: str) -> Callable[[Json, Json], pl.Expr]:
     """Request (or body) asks for JSON when any path holds json_object / json_schema."""
 
-    def f(req: pl.Expr, body: pl.Expr) -> pl.Expr:
-        vals = [jp(src, p) for p in paths for src in (req, body)]
+    def f(req: Json, body: Json) -> pl.Expr:
+        vals = [src(p) for p in paths for src in (req, body)]
         v = pl.coalesce(vals)
         return pl.when(v.is_not_null()).then(v.is_in(["json_object", "json_schema"]))
 
     return f
 
 
-def _last_role_is(path: str, roles: list[str]) -> Callable[[pl.Expr], pl.Expr]:
-    return lambda req: jp(req, f"{path}[-1:].role").is_in(roles)
+def _last_role_is(path: str, roles: list[str]) -> Callable[[Json], pl.Expr]:
+    return lambda req: req(f"{path}[-1:].role").is_in(roles)
 
 
-def _last_has(path: str) -> Callable[[pl.Expr], pl.Expr]:
-    return lambda req: jp(req, path).is_not_null()
+def _last_has(path: str) -> Callable[[Json], pl.Expr]:
+    return lambda req: req(path, None).is_not_null()
 
 
-def _anthropic_json(req: pl.Expr, body: pl.Expr) -> pl.Expr:
-    return jp(req, "$.output_config.format").is_not_null() | jp(req, "$.output_format").is_not_null()
+def _anthropic_json(req: Json, body: Json) -> pl.Expr:
+    return req("$.output_config.format", None).is_not_null() | req("$.output_format", None).is_not_null()
 
 
-def _gemini_json(req: pl.Expr, body: pl.Expr) -> pl.Expr:
-    mime = pl.coalesce(jp(req, "$.generationConfig.responseMimeType"), jp(req, "$.generation_config.response_mime_type"))
+def _gemini_json(req: Json, body: Json) -> pl.Expr:
+    mime = pl.coalesce(req("$.generationConfig.responseMimeType"), req("$.generation_config.response_mime_type"))
     schema = pl.coalesce(
-        jp(req, "$.generationConfig.responseSchema"),
-        jp(req, "$.generationConfig.responseJsonSchema"),
-        jp(req, "$.generation_config.response_schema"),
+        req("$.generationConfig.responseSchema", None),
+        req("$.generationConfig.responseJsonSchema", None),
+        req("$.generation_config.response_schema", None),
     )
     return (mime == "application/json").fill_null(False) | schema.is_not_null()
 
 
-def _ollama_json(req: pl.Expr, body: pl.Expr) -> pl.Expr:
+def _ollama_json(req: Json, body: Json) -> pl.Expr:
     """Ollama ``format``: ``"json"`` or a JSON schema object asks for JSON; ``""`` / absent does not."""
-    fmt = jp(req, "$.format")
+    fmt = req("$.format", None)
     return (fmt == "json") | fmt.str.starts_with("{")
 
 
@@ -364,7 +388,7 @@ SPECS: dict[str, ApiSpec] = {
         req_max_tokens=("$.max_output_tokens",),
         body_max_tokens=("$.max_output_tokens",),
         expects_json=_json_format("$.text.format.type"),
-        after_tool_result=lambda req: jp(req, "$.input[-1:].type") == "function_call_output",
+        after_tool_result=lambda req: req("$.input[-1:].type") == "function_call_output",
         tools=(Tools("$.tools", ".name", ".parameters"),),
     ),
     ANTHROPIC_MESSAGES: ApiSpec(
@@ -585,13 +609,7 @@ def _indexed(lf: pl.LazyFrame, src: str, path: str, idx_col: str, rels: dict[str
     )
 
 
-def _body_at(path: str, fast: dict[str, pl.DataType]) -> pl.Expr:
-    """The body's value at ``path``: from the decoded ``_fast`` struct when ``path`` is
-    one of its ``fast`` paths (:func:`fast_fields`), else :func:`jp` on ``_body``."""
-    return field_at(pl.col("_fast"), simple_path(path)) if path in fast else jp("_body", path)
-
-
-def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) -> pl.LazyFrame | None:
+def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec, body: Json) -> pl.LazyFrame | None:
     """``_rid`` -> tool_calls list[struct{name, arguments}], in output order.
 
     None when the API has no tool calls (no ``parts.is_tool`` and no ``extra_tool``).
@@ -605,7 +623,7 @@ def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) -
         legacy = lf.select(
             "_rid",
             pl.lit(10**6).alias("_tool_idx"),
-            pl.struct(_body_at(spec.extra_tool[0], fast).alias("name"), _body_at(spec.extra_tool[1], fast).alias("arguments")).alias("tc"),
+            pl.struct(body(spec.extra_tool[0]).alias("name"), body(spec.extra_tool[1]).alias("arguments")).alias("tc"),
         ).filter(pl.col("tc").struct.field("name").is_not_null())
         frames.append(legacy.cast({"_tool_idx": pl.Int64}))
     if not frames:
@@ -616,11 +634,11 @@ def _tool_calls(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) -
     )
 
 
-def _tool_schemas(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame | None:
+def _tool_schemas(lf: pl.LazyFrame, spec: ApiSpec, req: Json) -> pl.LazyFrame | None:
     """``_rid`` -> tool_schemas list[struct{name, schema}] from the request's tool definitions."""
     frames = []
     for t in spec.tools:
-        arr = robust_decode(jp("_req", t.path), pl.List(pl.Struct({"type": S})))
+        arr = req(t.path, TOOL_DEFS) if t.path in req.fast else robust_decode(jp("_req", t.path), TOOL_DEFS)
         with_idx = lf.select("_rid", "_req", arr.list.eval(pl.int_range(pl.len())).alias("_def_idx"))
         defs = _indexed(with_idx, "_req", t.path, "_def_idx", {"name": t.name_rel, "schema": t.schema_rel})
         frames.append(defs.select("_rid", pl.struct("name", "schema").alias("ts")))
@@ -662,28 +680,47 @@ OUTPUT_COLUMNS: dict[str, pl.DataType] = {
 FAST_BODY = True
 
 
-def fast_fields(spec: ApiSpec) -> dict[str, pl.DataType]:
-    """Body JSONPath -> leaf dtype of the fields of ``spec`` read through the strict
-    decode: the scalar paths (String; Float64 for the counts and Unix times, which
-    :func:`to_int` casts as it casts jp's text) and the ``parts`` / ``text_parts``
-    arrays (their ``dtype``). Paths :func:`simple_path` does not translate are left to
-    :func:`jp`; empty when the paths disagree on a node (none do today)."""
-    fields: dict[str, pl.DataType] = {}
+def fast_fields(spec: ApiSpec) -> tuple[dict[str, pl.DataType], dict[str, pl.DataType]]:
+    """(body, request) JSONPath -> leaf dtype of the fields of ``spec`` read through
+    the strict decode. Body: the scalar paths (String; Float64 for the counts and Unix
+    times, which :func:`to_int` casts as it casts jp's text) and the ``parts`` /
+    ``text_parts`` arrays (their ``dtype``). Request: the caps (Float64), ``$.model``,
+    the tool-definition arrays (a list of ``{type}``, for their count) and the typed
+    paths the ``expects_json`` / ``after_tool_result`` predicates read (found by calling
+    them on a recording :class:`Json`). Paths :func:`simple_path` does not translate are
+    left to :func:`jp`; a side is empty when its paths disagree on a node (none do today)."""
+    body: dict[str, pl.DataType] = {}
+    req: dict[str, pl.DataType] = {}
     for path in (spec.stop, spec.model, spec.stop_detail, spec.text, spec.refusal, spec.response_id, spec.created_iso, *(spec.extra_tool or ())):
         if path:
-            fields[path] = S
+            body[path] = S
     for path in (*spec.output_tokens, *spec.output_tokens_fallback, *spec.body_max_tokens, spec.created_unix):
         if path:
-            fields[path] = pl.Float64
+            body[path] = pl.Float64
     for q in (spec.parts, spec.text_parts):
         if q is not None:
-            fields[q.path] = q.dtype
-    fields = {path: dtype for path, dtype in fields.items() if simple_path(path) is not None}
-    try:
-        path_dtype({simple_path(path): dtype for path, dtype in fields.items()})
-    except ValueError:
-        return {}
-    return fields
+            body[q.path] = q.dtype
+    req.update({path: pl.Float64 for path in spec.req_max_tokens})
+    req["$.model"] = S
+    req.update({t.path: TOOL_DEFS for t in spec.tools})
+    if spec.expects_json:
+        spec.expects_json(Json("_req", record=req), Json("_body", record=body))
+    if spec.after_tool_result:
+        spec.after_tool_result(Json("_req", record=req))
+
+    def consistent(fields: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+        fields = {path: dtype for path, dtype in fields.items() if simple_path(path) is not None}
+        try:
+            path_dtype({simple_path(path): dtype for path, dtype in fields.items()})
+        except ValueError:
+            return {}
+        return fields
+
+    return consistent(body), consistent(req)
+
+
+#: What a request's tool-definition array is decoded to: only how many definitions it has.
+TOOL_DEFS = pl.List(pl.Struct({"type": S}))
 
 
 def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
@@ -700,32 +737,39 @@ def extract_api(lf: pl.LazyFrame, spec: ApiSpec) -> pl.LazyFrame:
     gives ``""``). Errors: none (a body whose ``parts``/``text_parts`` array does not
     decode gets a ``_shape_error`` and is reported by the caller).
 
-    The body's fields (:func:`fast_fields`) are read from one strict pyarrow parse
-    of each body that fits its documented JSON types exactly; the other bodies (a
-    number where a string is documented, a pretty-printed body, ...) are read with
-    JSONPath as before, which gives the same values for the bodies that fit
-    (``FAST_BODY = False`` reads them all that way). Rows keep their order.
+    The fields (:func:`fast_fields`) are read from one strict pyarrow parse of the
+    body and one of the request, for the rows whose body and request fit their
+    documented JSON types exactly; the other rows (a number where a string is
+    documented, a pretty-printed body, a Responses request whose ``input`` is a
+    string, ...) are read with JSONPath as before, which gives the same values for
+    the rows that fit (``FAST_BODY = False`` reads them all that way). Rows keep
+    their order.
     """
-    fields = fast_fields(spec) if FAST_BODY else {}
-    if not fields:
-        return _extract_api(lf, spec, {})
-    dtype = path_dtype({simple_path(path): d for path, d in fields.items()})
+    body_fields, req_fields = fast_fields(spec) if FAST_BODY else ({}, {})
+    if not body_fields:
+        return _extract_api(lf, spec, {}, {})
+    decodes = [strict_decode(pl.col("_body"), path_dtype({simple_path(k): d for k, d in body_fields.items()})).alias("_fast")]
+    fits = pl.col("_fast").is_not_null()
+    if req_fields:
+        decodes.append(strict_decode(pl.col("_req"), path_dtype({simple_path(k): d for k, d in req_fields.items()})).alias("_fast_req"))
+        fits = fits & (pl.col("_req").is_null() | pl.col("_fast_req").is_not_null())
     # Decoded once, here: both halves and the tool-call join read the result, and a UDF
     # in a shared lazy plan runs once per reader (measured: 12 runs for 3 readers).
-    lf = lf.with_row_index("_fast_at").with_columns(strict_decode(pl.col("_body"), dtype).alias("_fast")).collect().lazy()
-    fast = _extract_api(lf.filter(pl.col("_fast").is_not_null()), spec, fields)
-    slow = _extract_api(lf.filter(pl.col("_fast").is_null()), spec, {})
-    return pl.concat([fast, slow], how="diagonal_relaxed").sort("_fast_at").drop("_fast_at", "_fast")
+    lf = lf.with_row_index("_fast_at").with_columns(decodes).with_columns(fits.alias("_fits")).collect().lazy()
+    fast = _extract_api(lf.filter(pl.col("_fits")), spec, body_fields, req_fields)
+    slow = _extract_api(lf.filter(~pl.col("_fits")), spec, {}, {})
+    return pl.concat([fast, slow], how="diagonal_relaxed").sort("_fast_at").drop("_fast_at", "_fast", "_fast_req", "_fits", strict=False)
 
 
-def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) -> pl.LazyFrame:
-    """:func:`extract_api` for rows whose ``fast`` paths (:func:`fast_fields`, or none)
-    are read from the decoded ``_fast`` struct, the others with :func:`jp`."""
+def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType], fast_req: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """:func:`extract_api` for rows whose ``fast`` body paths and ``fast_req`` request
+    paths (:func:`fast_fields`, or none) are read from the decoded ``_fast`` /
+    ``_fast_req`` structs, the others with :func:`jp`."""
     p = spec.parts
     body, req = pl.col("_body"), pl.col("_req")
 
-    def at(path: str) -> pl.Expr:
-        return _body_at(path, fast)
+    body_get, req_get = Json("_body", "_fast", fast), Json("_req", "_fast_req", fast_req)
+    at = body_get
 
     arrays = [(col, q) for col, q in (("_parts", p), ("_text_parts", spec.text_parts)) if q is not None]
     lf = lf.with_columns([(at(q.path) if q.path in fast else robust_decode(jp(body, q.path), q.dtype)).alias(col) for col, q in arrays])
@@ -757,17 +801,17 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) 
     )
     if spec.output_tokens_fallback:
         out_tokens = pl.coalesce([out_tokens] + [to_int(at(t)) for t in spec.output_tokens_fallback])
-    max_tokens = pl.coalesce([to_int(jp(req, t)) for t in spec.req_max_tokens] + [to_int(at(t)) for t in spec.body_max_tokens] + [pl.lit(None, dtype=pl.Int64)])
+    max_tokens = pl.coalesce([to_int(req_get(t, pl.Float64)) for t in spec.req_max_tokens] + [to_int(at(t)) for t in spec.body_max_tokens] + [pl.lit(None, dtype=pl.Int64)])
     # A cap <= 0 is no cap (Ollama num_predict -1 = unlimited, -2 = fill the context).
     max_tokens = pl.when(max_tokens > 0).then(max_tokens)
     has_req = req.is_not_null()
     expects_json = (
-        pl.when(has_req | pl.lit(spec.name == OPENAI_RESPONSES)).then(spec.expects_json(req, body).fill_null(False))
+        pl.when(has_req | pl.lit(spec.name == OPENAI_RESPONSES)).then(spec.expects_json(req_get, body_get).fill_null(False))
         if spec.expects_json
         else pl.lit(None, dtype=pl.Boolean)
     )
     after_tool = (
-        pl.when(has_req).then(spec.after_tool_result(req).fill_null(False))
+        pl.when(has_req).then(spec.after_tool_result(req_get).fill_null(False))
         if spec.after_tool_result
         else pl.lit(None, dtype=pl.Boolean)
     )
@@ -783,7 +827,7 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) 
 
     out = lf.with_columns(
         pl.lit(spec.provider).alias("provider"),
-        pl.coalesce(([at(spec.model)] if spec.model else []) + [jp(req, "$.model")]).alias("model"),
+        pl.coalesce(([at(spec.model)] if spec.model else []) + [req_get("$.model")]).alias("model"),
         at(spec.stop).alias("provider_stop_reason"),
         (at(spec.stop_detail) if spec.stop_detail else pl.lit(None, dtype=S)).alias("stop_detail"),
         refusal.alias("provider_refusal"),
@@ -795,13 +839,13 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType]) 
         ts.cast(pl.Datetime("us", "UTC")).alias("timestamp"),
         (at(spec.response_id) if spec.response_id else pl.lit(None, dtype=S)).alias("response_id"),
     )
-    calls = _tool_calls(out, spec, fast)
+    calls = _tool_calls(out, spec, body_get)
     if calls is not None:
         out = out.join(calls, on="_rid", how="left")
     else:
         out = out.with_columns(pl.lit(None, dtype=pl.List(TOOL_CALL)).alias("tool_calls"))
     out = out.with_columns(pl.col("tool_calls").fill_null(pl.lit([], dtype=pl.List(TOOL_CALL))))
-    schemas = _tool_schemas(out, spec)
+    schemas = _tool_schemas(out, spec, req_get)
     if schemas is not None:
         out = out.join(schemas, on="_rid", how="left")
     else:

@@ -331,9 +331,9 @@ def to_int(expr: pl.Expr) -> pl.Expr:
 
 # ---- one parse for many fields: pyarrow's JSON reader with a fixed schema --------------
 
-#: A JSONPath :func:`simple_path` translates: ``$`` then ``.key`` and ``[N]`` steps only.
-_SIMPLE_PATH = re.compile(r"\$((\.[A-Za-z_][A-Za-z0-9_]*)|(\[[0-9]+\]))*")
-_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")
+#: A JSONPath :func:`simple_path` translates: ``$`` then ``.key``, ``[N]`` and ``[-1:]`` steps only.
+_SIMPLE_PATH = re.compile(r"\$((\.[A-Za-z_][A-Za-z0-9_]*)|(\[[0-9]+\])|(\[-1:\]))*")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+|-1:)\]")
 
 #: Rows per piece when a batch does not fit as a whole: the pieces that fail are
 #: split once more into rows of :data:`STRICT_ROWS_FINE`; rows of a piece that still
@@ -343,12 +343,15 @@ STRICT_ROWS_FINE = 64
 
 
 def simple_path(path: str) -> tuple[str | int, ...] | None:
-    """The steps of a JSONPath made only of ``.key`` and ``[N]`` (``"$.choices[0].text"``
-    -> ``("choices", 0, "text")``); None for any other path (filters, slices,
-    quoted keys), which only :func:`jp` reads."""
+    """The steps of a JSONPath made only of ``.key``, ``[N]`` and ``[-1:]`` (the last
+    element, step -1: ``"$.messages[-1:].role"`` -> ``("messages", -1, "role")``;
+    ``"$.choices[0].text"`` -> ``("choices", 0, "text")``); None for any other path
+    (filters, other slices, quoted keys), which only :func:`jp` reads. jp gives the
+    first match, so ``[-1:].role`` is the last element's role, null when the array is
+    empty or that element has none, as :func:`field_at` gives."""
     if not _SIMPLE_PATH.fullmatch(path):
         return None
-    return tuple(key if key else int(index) for key, index in _STEP.findall(path))
+    return tuple(key if key else (-1 if index == "-1:" else int(index)) for key, index in _STEP.findall(path))
 
 
 def path_dtype(paths: dict[tuple[str | int, ...], pl.DataType]) -> pl.Struct:
