@@ -239,7 +239,7 @@ class ApiSpec:
     of those is present (e.g. billed units when the real count is missing).
     ``req_max_tokens`` / ``body_max_tokens``: first present wins, a value <= 0 is no
     cap. ``expects_json`` / ``after_tool_result``: request predicates (null when the
-    row has no request). ``tools``: tool definitions in the request.
+    row has no request), called with :class:`Json` readers of the request (and body). ``tools``: tool definitions in the request.
     """
 
     name: str
