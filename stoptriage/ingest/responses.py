@@ -17,6 +17,12 @@ errored batch entry) becomes a problem row with file and line.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
 import polars as pl
 
 from . import bodies
@@ -108,8 +114,16 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     Input: path (display name), ``fmt`` in {"responses", "openai-batch",
     "anthropic-batch"}, optional stdin bytes. Output: (LazyFrame of canonical
     columns plus pass-through string columns and ``response_id``, problems
-    DataFrame). Rows keep input order; ``source_line`` is the 1-based line.
+    DataFrame, in line order). Rows keep input order; ``source_line`` is the
+    1-based line; the columns are ``source_line``, the pass-through columns (keys
+    in first-seen order), then the rest.
     """
+    rows, problems, _ = _read(path, fmt, data)
+    return rows, problems
+
+
+def _read(path: str, fmt: str, data: bytes | None) -> tuple[pl.LazyFrame, pl.DataFrame, list[str]]:
+    """:func:`read`, plus the names of the pass-through columns."""
     wrapper = fmt == "responses"
     df = read_checked_lines(path, data, wrapper=wrapper)
     problems = [line_problems(df, path)]
@@ -157,7 +171,71 @@ def read(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, 
     rows = rows.with_columns(pl.lit(path).alias("source_file"))
     drop = [c for c in ("_rid", "_problem", "_shape_error") if c in rows.columns]
     rows = rows.rename({"_api": "provider_api"}).drop(drop)
-    return rows.lazy(), pl.concat(problems, how="vertical_relaxed")
+    passthrough = [wrapper_column(k) for k in keys if wrapper_column(k) in rows.columns]
+    rows = rows.select("source_line", *passthrough, pl.exclude("source_line", *passthrough))
+    # Problems in line order (they were grouped by kind, then API): the same order
+    # whether the file is read whole or in pieces (read_chunked).
+    return rows.lazy(), pl.concat(problems, how="vertical_relaxed").sort("source_line", maintain_order=True), passthrough
+
+
+#: Bytes of a file of bodies read at a time (cut at a line end): :func:`read_chunked`
+#: reads, extracts and writes each piece to a temporary Parquet file, so memory holds
+#: one piece (peak about 7x its size, measured on 182 MB of bodies) instead of the file.
+CHUNK_BYTES = 128 * 1024 * 1024
+
+
+def line_chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
+    """The file's bytes in pieces of about ``size`` bytes, each ending at a line end
+    (the last one at the file's end), with the number of lines before each piece.
+    A line longer than ``size`` is one piece. Raises OSError as ``open`` does."""
+    lines_before, rest = 0, b""
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(size)
+            buf = rest + block
+            if not block:
+                if buf:
+                    yield buf, lines_before
+                return
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                rest = buf
+                continue
+            piece, rest = buf[:cut], buf[cut:]
+            yield piece, lines_before
+            lines_before += piece.count(b"\n")
+
+
+def read_chunked(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """:func:`read`, in bounded memory for a file larger than :data:`CHUNK_BYTES`.
+
+    Same input and output as :func:`read` (the same rows, columns, line numbers and
+    problems; classified, ``length_z`` can differ in the last bit, ~1e-16, as the
+    per-route statistics then sum the same values in another order). A larger file is read in pieces of whole lines (:func:`line_chunks`);
+    each piece's canonical rows go to a Parquet file in a temporary directory
+    (removed when the process exits; about a third of the input's size), and the
+    result scans those files in order. Stdin bytes and smaller files are read whole.
+    Every line is independent in these formats, so a piece boundary changes nothing.
+    """
+    if data is not None or os.path.getsize(path) <= CHUNK_BYTES:
+        return read(path, fmt, data)
+    tmp = tempfile.mkdtemp(prefix="stoptriage-bodies-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    parts: list[pl.LazyFrame] = []
+    problems: list[pl.DataFrame] = []
+    passthrough: dict[str, None] = {}  # every piece's, in first-seen order: read's column order
+    columns: dict[str, None] = {}
+    for piece, lines_before in line_chunks(path, CHUNK_BYTES):
+        rows, bad, keys = _read(path, fmt, piece)
+        shift = pl.col("source_line") + lines_before
+        part = os.path.join(tmp, f"part-{len(parts):05d}.parquet")
+        rows.with_columns(shift).sink_parquet(part, compression="lz4")
+        parts.append(pl.scan_parquet(part))
+        problems.append(bad.with_columns(shift))
+        passthrough.update(dict.fromkeys(keys))
+        columns.update(dict.fromkeys(rows.collect_schema().names()))
+    order = ["source_line", *passthrough, *(c for c in columns if c != "source_line" and c not in passthrough)]
+    return pl.concat(parts, how="diagonal_relaxed").select(order), pl.concat(problems, how="vertical_relaxed")
 
 
 # --- Format declarations (sniffers per record: trace-formats.md §0, §7, §8, §11) ---
@@ -188,13 +266,13 @@ FORMATS = [
     Format(
         "anthropic-batch",
         "Anthropic Message Batches results: JSON lines with custom_id and result.type",
-        lambda src: read(src.path, "anthropic-batch", src.data),
+        lambda src: read_chunked(src.path, "anthropic-batch", src.data),
         record=is_anthropic_batch,
     ),
     Format(
         "openai-batch",
         "OpenAI Batch output: JSON lines with custom_id and response.{status_code, body} or error",
-        lambda src: read(src.path, "openai-batch", src.data),
+        lambda src: read_chunked(src.path, "openai-batch", src.data),
         record=is_openai_batch,
     ),
     Format(
@@ -204,7 +282,7 @@ FORMATS = [
         "servers), Anthropic Messages / Text Completions, Gemini generateContent, Bedrock Converse and InvokeModel "
         "(Nova, Claude, Titan, Llama, Mistral, Cohere Command, Jurassic-2), Cohere Chat v1/v2, Ollama /api/chat "
         "and /api/generate",
-        lambda src: read(src.path, "responses", src.data),
+        lambda src: read_chunked(src.path, "responses", src.data),
         record=is_response_body,
     ),
 ]
