@@ -239,7 +239,8 @@ class ApiSpec:
     of those is present (e.g. billed units when the real count is missing).
     ``req_max_tokens`` / ``body_max_tokens``: first present wins, a value <= 0 is no
     cap. ``expects_json`` / ``after_tool_result``: request predicates (null when the
-    row has no request), called with :class:`Json` readers of the request (and body). ``tools``: tool definitions in the request.
+    row has no request), called with :class:`Json` readers of the request (and the
+    body). ``tools``: tool definitions in the request.
     """
 
     name: str
@@ -277,10 +278,13 @@ def _is_type(type_value: str) -> Callable[[pl.Expr], pl.Expr]:
 
 
 class Json:
-    """Reads a JSON-text column (``_body`` or ``_req``) by path, for the spec's request
-    predicates: ``get(path)`` is the value as text (String), ``get(path, pl.Float64)``
-    a number, ``get(path, None)`` always jp's text (for a path whose value may be an
-    object or an array: the predicates only test it for null or a prefix).
+    """Reads a JSON-text column (``_body`` or ``_req``) by path: every field
+    :func:`extract_api` reads goes through one, and the spec's ``expects_json`` /
+    ``after_tool_result`` predicates get one. ``get(path)`` is the value as text
+    (String), ``get(path, pl.Float64)`` a number, ``get(path, None)`` always jp's text
+    (for a path whose value may be an object or an array: the predicates only test it
+    for null or a prefix). The dtype says what to record; a decoded path keeps the
+    dtype it was decoded with.
 
     With ``decoded`` (a struct column from :func:`jsonl.strict_decode`) and ``fast``
     (its paths), a path among ``fast`` is read from the struct; others with :func:`jp`.
