@@ -89,15 +89,19 @@ def derived_stop() -> pl.Expr:
     return label
 
 
+#: ``expected_derived`` values, an Enum in alphabetical order (so it sorts as its text would).
+EXPECTED_DERIVED = pl.Enum(sorted(set(EXPECTED.values())))
+
+
 def expected_derived() -> pl.Expr:
-    """``expected_derived`` (str, null when the stop reason sets no expectation):
-    alternatives joined by ``|``, or ``any``."""
+    """``expected_derived`` (Enum :data:`EXPECTED_DERIVED`, null when the stop reason
+    sets no expectation): alternatives joined by ``|``, or ``any``."""
     # Compared as the Enum (or String) it is: a cast to String per row costs more
     # than the comparisons (issue 6).
     sr = pl.col("stop_reason")
-    expr = pl.lit(None, dtype=pl.String)
+    expr = pl.lit(None, dtype=EXPECTED_DERIVED)
     for reason, expected in reversed(EXPECTED.items()):
-        expr = pl.when(sr == reason).then(pl.lit(expected)).otherwise(expr)
+        expr = pl.when(sr == reason).then(pl.lit(expected, dtype=EXPECTED_DERIVED)).otherwise(expr)
     return expr
 
 
