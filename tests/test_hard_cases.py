@@ -163,6 +163,30 @@ def test_truncation_cue_is_in_the_output_contract():
     assert set(signals.TRUNCATION_CUES) >= {"cut_mid_sentence", "cut_list_item", "open_markup", "dangling_structure"}
 
 
+def test_closed_vocabulary_columns_are_enums_that_sort_as_their_text():
+    """stop_reason, derived_stop, ending_class, truncation_cue and expected_derived are
+    Enums (README output table); the last three in alphabetical order, so a sort by
+    them orders rows as a sort of their text did."""
+    import polars as pl
+
+    import stoptriage
+    from conftest import SAMPLES
+
+    res = stoptriage.classify([SAMPLES / "responses.jsonl"])
+    df = res.frame.select(stoptriage.output_columns(res.frame)).collect()
+    for name in ("stop_reason", "derived_stop", "ending_class", "truncation_cue", "expected_derived"):
+        assert isinstance(df.schema[name], pl.Enum), name
+    for name in ("ending_class", "truncation_cue", "expected_derived"):
+        categories = df.schema[name].categories.to_list()
+        assert categories == sorted(categories), name
+        assert df[name].drop_nulls().n_unique() >= 2, name
+        by_enum = df.sort(name, "source_line")["source_line"].to_list()
+        by_text = df.sort(pl.col(name).cast(pl.String), "source_line")["source_line"].to_list()
+        assert by_enum == by_text, name
+    assert set(signals.ENDING_CLASS.categories) == {"closer", "continuation_word", "open_punctuation", "mid_word", "none"}
+    assert set(signals.TRUNCATION_CUE.categories) == set(signals.TRUNCATION_CUES)
+
+
 # ---------------------------------------------------------------- the harness itself
 
 def test_accuracy_harness_scores_and_exits(tmp_path):
