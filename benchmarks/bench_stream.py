@@ -3,10 +3,12 @@
 
     python benchmarks/bench_stream.py                      # 10M rows (generated once, ~70 s)
     python benchmarks/bench_stream.py --rows 1000000,3000000,10000000   # does memory grow with N?
+    python benchmarks/bench_stream.py --input bodies --rows 1000000,5000000 --commands classify
 
-For each input size, the flat Parquet input is generated once in chunks of --chunk rows
+For each input size, the flat Parquet input (``--input bodies``: raw-body JSON lines, which
+stoptriage reads in 128 MB pieces) is generated once in chunks of --chunk rows
 (``generate.py --chunk``: bounded memory at any N) and cached under benchmarks/out/ as
-``flat_<rows>_s<seed>_v<GEN_VERSION>_chunk<chunk>.parquet``. Then each command runs in a
+``<flat|bodies>_<rows>_s<seed>_v<GEN_VERSION>_chunk<chunk>.<parquet|jsonl>``. Then each command runs in a
 fresh process, ``--repeat`` times, alternating:
 
   classify   stoptriage classify PATH -o out.parquet -q      (the streaming sink)
@@ -42,21 +44,23 @@ OUT = HERE / "out"
 COMMANDS = ("classify", "diff", "summary")
 
 
-def input_path(rows: int, seed: int, chunk: int) -> Path:
+def input_path(rows: int, seed: int, chunk: int, kind: str = "flat") -> Path:
     sys.path.insert(0, str(HERE))
     import generate as G
 
-    return OUT / f"flat_{rows}_s{seed}_v{G.GEN_VERSION}_chunk{chunk}.parquet"
+    ext = "parquet" if kind == "flat" else "jsonl"
+    return OUT / f"{kind}_{rows}_s{seed}_v{G.GEN_VERSION}_chunk{chunk}.{ext}"
 
 
-def ensure_input(rows: int, seed: int, chunk: int) -> Path:
-    """The cached chunked input of ``rows`` rows, generated (generate.py --chunk) if missing."""
-    path = input_path(rows, seed, chunk)
+def ensure_input(rows: int, seed: int, chunk: int, kind: str = "flat") -> Path:
+    """The cached chunked input of ``rows`` rows (``kind`` flat Parquet or raw-body
+    JSON lines), generated (generate.py --chunk) if missing."""
+    path = input_path(rows, seed, chunk, kind)
     if path.exists():
         print(f"input: {path.name} (cached, {path.stat().st_size / 1e6:,.0f} MB)", flush=True)
         return path
     OUT.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "generate.py"), "--rows", str(rows), "--format", "flat", "--chunk", str(chunk), "--seed", str(seed), "--out", str(path)]
+    cmd = [sys.executable, str(HERE / "generate.py"), "--rows", str(rows), "--format", kind, "--chunk", str(chunk), "--seed", str(seed), "--out", str(path)]
     print(f"generating: {' '.join(cmd[1:])}", flush=True)
     subprocess.run(cmd, check=True)
     return path
@@ -113,6 +117,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per command and size (alternating)")
     ap.add_argument("--commands", default=",".join(COMMANDS), help="which of classify,diff,summary to run")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="environment variable for the children; repeatable")
+    ap.add_argument("--input", choices=("flat", "bodies"), default="flat", help="flat Parquet (default) or raw-body JSON lines (read in 128 MB pieces)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = ap.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.rows.split(",") if s.strip()]
@@ -127,7 +132,7 @@ def main() -> int:
     import polars as pl
 
     print(f"polars {pl.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} cores" + (f", env {' '.join(args.env)}" if args.env else ""))
-    paths = {n: ensure_input(n, args.seed, args.chunk) for n in sizes}
+    paths = {n: ensure_input(n, args.seed, args.chunk, args.input) for n in sizes}
     results: dict[tuple[int, str], list[dict]] = {}
     failed = False
     with tempfile.TemporaryDirectory(dir=OUT, prefix="bench_stream_") as td:
