@@ -185,6 +185,11 @@ def test_closed_vocabulary_columns_are_enums_that_sort_as_their_text():
         assert by_enum == by_text, name
     assert set(signals.ENDING_CLASS.categories) == {"closer", "continuation_word", "open_punctuation", "mid_word", "none"}
     assert set(signals.TRUNCATION_CUE.categories) == set(signals.TRUNCATION_CUES)
+    # The reports keep giving the three stop labels as text.
+    report = stoptriage.diff(res.frame, ["route"]).collect()
+    quoted = stoptriage.examples(res.frame, by=["route"], disagree=True)
+    for frame in (report, quoted.frame):
+        assert [frame.schema[c] for c in ("stop_reason", "derived_stop", "expected_derived")] == [pl.String] * 3
 
 
 # ---------------------------------------------------------------- the harness itself

@@ -63,7 +63,7 @@ def diff(frame: pl.LazyFrame, by: list[str], examples: int = 0) -> pl.LazyFrame:
     Input: a classified LazyFrame; ``by``: grouping columns (e.g. ["route"]);
     ``examples``: how many disagreeing rows to quote per pair (0 = none).
     Output columns: the ``by`` columns, ``stop_reason`` (str), ``derived_stop``
-    (str), ``expected_derived`` (Enum), ``disagrees`` (bool), ``count`` (u32),
+    (str), ``expected_derived`` (str), ``disagrees`` (bool), ``count`` (u32),
     ``share`` (f64, count / group_rows), ``group_rows`` (u32),
     ``group_disagreements`` (u32), ``group_disagreement_rate`` (f64),
     ``group_p50_output_tokens`` / ``group_p95_output_tokens`` (f64: quantiles of
@@ -84,7 +84,7 @@ def diff(frame: pl.LazyFrame, by: list[str], examples: int = 0) -> pl.LazyFrame:
     small inputs.
     """
     check_by(frame, by)
-    base = frame.with_columns(pl.col("stop_reason").cast(pl.String), pl.col("derived_stop").cast(pl.String))
+    base = frame.with_columns(pl.col("stop_reason", "derived_stop", "expected_derived").cast(pl.String))
     pair_aggs = [pl.len().alias("count"), *_rule_counts("rule_")]
     if examples > 0:
         quote = pl.concat_str(

@@ -129,7 +129,7 @@ def examples(
     ``by`` columns, ``trace_id``, ``span_id``, ``source_file`` (str),
     ``source_line`` (i64), ``timestamp`` (datetime UTC), ``provider``, ``model``,
     ``provider_stop_reason``, ``stop_reason``, ``derived_stop``,
-    ``expected_derived`` (Enum), ``alerts`` (list[str]), ``evidence`` (str, see
+    ``expected_derived`` (str), ``alerts`` (list[str]), ``evidence`` (str, see
     :func:`evidence`), ``output_chars`` (u32), ``output_tail`` (str: last 32
     characters after trimming), ``hint`` (str,
     see :func:`selector`); ``matched``: matching rows; ``rows``: input rows.
@@ -145,7 +145,7 @@ def examples(
     cols = list(dict.fromkeys([*LEAD, *by, *REST]))
     marked = frame.with_columns(hit.alias("_hit"))
     picked = marked.filter("_hit").with_columns(
-        pl.col("stop_reason", "derived_stop").cast(pl.String), evidence().alias("evidence"), hint.alias("hint")
+        pl.col("stop_reason", "derived_stop", "expected_derived").cast(pl.String), evidence().alias("evidence"), hint.alias("hint")
     )
     if limit is not None:
         picked = picked.head(limit)
