@@ -303,6 +303,14 @@ class Json:
             return field_at(pl.col(self.decoded), simple_path(path))
         return jp(self.column, path)
 
+    def array(self, path: str, dtype: pl.DataType) -> pl.Expr:
+        """The array at ``path`` decoded to ``dtype``: from the decoded struct (which
+        holds it with that dtype), else :func:`robust_decode` of jp's text (null for an
+        array that does not fit)."""
+        if self.decoded is not None and path in self.fast:
+            return self(path)
+        return robust_decode(jp(self.column, path), dtype)
+
 
 def _json_format(*paths: str) -> Callable[[Json, Json], pl.Expr]:
     """Request (or body) asks for JSON when any path holds json_object / json_schema."""
@@ -642,7 +650,7 @@ def _tool_schemas(lf: pl.LazyFrame, spec: ApiSpec, req: Json) -> pl.LazyFrame | 
     """``_rid`` -> tool_schemas list[struct{name, schema}] from the request's tool definitions."""
     frames = []
     for t in spec.tools:
-        arr = req(t.path, TOOL_DEFS) if t.path in req.fast else robust_decode(jp("_req", t.path), TOOL_DEFS)
+        arr = req.array(t.path, TOOL_DEFS)
         with_idx = lf.select("_rid", "_req", arr.list.eval(pl.int_range(pl.len())).alias("_def_idx"))
         defs = _indexed(with_idx, "_req", t.path, "_def_idx", {"name": t.name_rel, "schema": t.schema_rel})
         frames.append(defs.select("_rid", pl.struct("name", "schema").alias("ts")))
@@ -771,12 +779,10 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType], 
     ``_fast_req`` structs, the others with :func:`jp`."""
     p = spec.parts
     body, req = pl.col("_body"), pl.col("_req")
-
-    body_get, req_get = Json("_body", "_fast", fast), Json("_req", "_fast_req", fast_req)
-    at = body_get
+    at, req_get = Json("_body", "_fast", fast), Json("_req", "_fast_req", fast_req)
 
     arrays = [(col, q) for col, q in (("_parts", p), ("_text_parts", spec.text_parts)) if q is not None]
-    lf = lf.with_columns([(at(q.path) if q.path in fast else robust_decode(jp(body, q.path), q.dtype)).alias(col) for col, q in arrays])
+    lf = lf.with_columns([at.array(q.path, q.dtype).alias(col) for col, q in arrays])
     shape_errors = [
         pl.when(jp(body, q.path).is_not_null() & pl.col(col).is_null()).then(
             pl.lit(f"{spec.name} body: {q.path} is not an array of the documented parts")
@@ -810,7 +816,7 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType], 
     max_tokens = pl.when(max_tokens > 0).then(max_tokens)
     has_req = req.is_not_null()
     expects_json = (
-        pl.when(has_req | pl.lit(spec.name == OPENAI_RESPONSES)).then(spec.expects_json(req_get, body_get).fill_null(False))
+        pl.when(has_req | pl.lit(spec.name == OPENAI_RESPONSES)).then(spec.expects_json(req_get, at).fill_null(False))
         if spec.expects_json
         else pl.lit(None, dtype=pl.Boolean)
     )
@@ -843,7 +849,7 @@ def _extract_api(lf: pl.LazyFrame, spec: ApiSpec, fast: dict[str, pl.DataType], 
         ts.cast(pl.Datetime("us", "UTC")).alias("timestamp"),
         (at(spec.response_id) if spec.response_id else pl.lit(None, dtype=S)).alias("response_id"),
     )
-    calls = _tool_calls(out, spec, body_get)
+    calls = _tool_calls(out, spec, at)
     if calls is not None:
         out = out.join(calls, on="_rid", how="left")
     else:
@@ -871,17 +877,17 @@ def extract(lf: pl.LazyFrame, keys: str | None = None) -> pl.LazyFrame:
     api = pl.col("_api")
     # A detected API without a spec would be neither read nor reported: call it unknown.
     known = pl.when(api.is_in(list(SPECS) + [ERROR])).then(api).otherwise(pl.lit(UNKNOWN))
-    if keys is not None and not FAST_BODY:
-        lf = lf.with_columns(sniff_markers().alias("_api_sniff"))
-        detected = detect_api(keys=keys, sniffed="_api_sniff")
-    elif keys is not None:
-        # The markers from one strict pyarrow parse; the bodies it leaves null (an
-        # ``error`` that is a string, a number for ``type``...) decoded leniently as
-        # before. Two steps: the strict column is read twice, and a UDF runs per use.
-        strict = strict_decode(pl.col("_body"), SNIFF_DTYPE)
-        lf = lf.with_columns(strict.alias("_api_sniff")).with_columns(
-            pl.coalesce("_api_sniff", sniff_markers(pl.when(pl.col("_api_sniff").is_null()).then(pl.col("_body")))).alias("_api_sniff")
-        )
+    if keys is not None:
+        if FAST_BODY:
+            # The markers from one strict pyarrow parse; the bodies it leaves null (an
+            # ``error`` that is a string, a number for ``type``...) decoded leniently as
+            # before. Two steps: the strict column is read twice, and a UDF runs per use.
+            strict = strict_decode(pl.col("_body"), SNIFF_DTYPE)
+            lf = lf.with_columns(strict.alias("_api_sniff")).with_columns(
+                pl.coalesce("_api_sniff", sniff_markers(pl.when(pl.col("_api_sniff").is_null()).then(pl.col("_body")))).alias("_api_sniff")
+            )
+        else:
+            lf = lf.with_columns(sniff_markers().alias("_api_sniff"))
         detected = detect_api(keys=keys, sniffed="_api_sniff")
     else:
         detected = detect_api()
