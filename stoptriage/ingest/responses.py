@@ -211,8 +211,9 @@ def read_chunked(path: str, fmt: str, data: bytes | None = None) -> tuple[pl.Laz
 
     Same input and output as :func:`read` (the same rows, columns, line numbers and
     problems; classified, ``length_z`` can differ in the last bit, ~1e-16, as the
-    per-route statistics then sum the same values in another order). A larger file is read in pieces of whole lines (:func:`line_chunks`);
-    each piece's canonical rows go to a Parquet file in a temporary directory
+    per-route statistics then sum the same values in another order). A larger file
+    is read in pieces of whole lines (:func:`line_chunks`); each piece's canonical
+    rows go to a Parquet file in a temporary directory
     (removed when the process exits; 111 MB for 911 MB of generated bodies), and the
     result scans those files in order. Stdin bytes and smaller files are read whole.
     Every line is independent in these formats, so a piece boundary changes nothing.
